@@ -1,0 +1,4 @@
+export * from './envelope.js';
+export * from './body.js';
+export * from './router.js';
+export * from './auth.js';

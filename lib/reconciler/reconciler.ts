@@ -1,0 +1,282 @@
+/**
+ * The reconciler turns the store (desired state) and the container's inspect
+ * (actual state) into at most one running apply. A request while idle starts
+ * an apply at once; requests while one runs merge into exactly one follow-up,
+ * so a burst of changes costs at most two recreates.
+ */
+import { channel } from 'node:diagnostics_channel';
+import { MountCoreError, RecreateError } from '../errors.js';
+import type { Mount, MountFailure, MountSpec } from '../types.js';
+import type { RecreateEngine } from '../recreate/engine.js';
+import type { RecreateJournal } from '../recreate/journal.js';
+import { recreateContainer, type RecreateOptions } from '../recreate/recreate.js';
+import { managedMountsOf, sameMounts, type ManagedTargetTest } from '../recreate/spec.js';
+import { newOperationId, OperationLog, type Operation, type OperationKind, type OperationResult } from './operations.js';
+
+/** Diagnostics channel for operation starts, steps and ends. */
+export const reconcilerChannel = channel('mount-core:reconciler');
+
+export interface ApplyResultEntry {
+  spec: Pick<Mount, 'user_id' | 'workspace_id' | 'local_path' | 'container_path' | 'read_only'>;
+  state: 'applied' | 'failed';
+  error?: MountFailure;
+}
+
+/** The store calls the reconciler makes; MountStore satisfies it. */
+export interface ReconcilerStore {
+  read(): Promise<{ revision: number; mounts: Mount[] }>;
+  recordApplyResult(results: ApplyResultEntry[]): Promise<void>;
+}
+
+/** Writes the applied managed mounts into the compose file; returns nothing or throws. */
+export type ComposeWriter = (mounts: MountSpec[]) => Promise<void>;
+
+export interface ReconcilerOptions {
+  store: ReconcilerStore;
+  engine: RecreateEngine;
+  /** Name of the development container. */
+  container: string;
+  isManaged: ManagedTargetTest;
+  /** Updates the compose file after a successful apply. Default: none. */
+  writeCompose?: ComposeWriter;
+  /** Checks a stored mount again before it is applied; a throw marks it failed. Default: none. */
+  checkMount?: (mount: Mount) => void;
+  journal?: RecreateJournal;
+  /** Finishes or undoes an interrupted recreate; runs before the first apply and after a failed rollback. Default: none. */
+  repair?: () => Promise<unknown>;
+  selfContainerId?: string;
+  /** Wait before an apply that starts from idle, to gather a burst. Default: 0. */
+  applyDelayMs?: number;
+  /** Recreate timings passed through. Default: those of recreateContainer. */
+  recreate?: Pick<RecreateOptions, 'stopTimeoutSeconds' | 'startTimeoutMs' | 'minUptimeMs' | 'pollIntervalMs' | 'onStep'>;
+  /** Delays before retrying an apply the Engine could not take. Default: 1, 2, 5, 10 then 30 s. */
+  retryDelaysMs?: number[];
+  now?: () => Date;
+}
+
+const toFailure = (error: unknown): MountFailure => {
+  if (error instanceof MountCoreError) {
+    const failure: MountFailure = { code: error.code, message: error.message };
+    if (error instanceof RecreateError) failure.step = error.step;
+    return failure;
+  }
+  return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
+};
+
+const specOf = (m: MountSpec): MountSpec => ({ local_path: m.local_path, container_path: m.container_path, read_only: m.read_only });
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class Reconciler {
+  readonly operations = new OperationLog();
+  private running: Operation | undefined;
+  private queued: Operation | undefined;
+  private knownRevision = -1;
+  private retryIndex = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private repaired = false;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Starts an apply, or returns the follow-up that the running one will be followed by. */
+  request(kind: OperationKind, revision?: number): Operation {
+    if (revision !== undefined) this.knownRevision = Math.max(this.knownRevision, revision);
+    if (this.queued) {
+      if (kind === 'restart') this.queued.kind = 'restart';
+      return this.queued;
+    }
+    const operation = this.operations.add({ id: newOperationId(), kind, state: 'queued', steps: [], created_at: this.now().toISOString() });
+    if (this.running) this.queued = operation;
+    else this.launch(operation);
+    return operation;
+  }
+
+  /** Requests an apply when the store holds a revision this reconciler has not seen. */
+  noticeRevision(revision: number): Operation | undefined {
+    if (revision <= this.knownRevision) return undefined;
+    return this.request('apply', revision);
+  }
+
+  operation(id: string): Operation | undefined {
+    return this.operations.get(id);
+  }
+
+  settled(operation: Operation): Promise<Operation> {
+    return this.operations.settled(operation);
+  }
+
+  /** The running and the queued operation, for health and stats. */
+  status(): { running?: Operation; queued?: Operation } {
+    return { running: this.running, queued: this.queued };
+  }
+
+  /** True while an operation runs; the monitor's event follower ignores deaths then. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Stops retries; a running operation finishes on its own. */
+  close(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  private launch(operation: Operation): void {
+    this.running = operation;
+    void this.run(operation).finally(() => {
+      this.running = undefined;
+      const next = this.queued;
+      this.queued = undefined;
+      if (next && !this.stopped) this.launch(next);
+    });
+  }
+
+  private async run(operation: Operation): Promise<void> {
+    const startedMs = Date.now();
+    operation.state = 'running';
+    operation.started_at = this.now().toISOString();
+    reconcilerChannel.publish({ event: 'operation-start', operation: { id: operation.id, kind: operation.kind } });
+    try {
+      if (this.options.applyDelayMs) await sleep(this.options.applyDelayMs);
+      operation.result = await this.apply(operation, startedMs);
+      operation.state = 'succeeded';
+      this.retryIndex = 0;
+    } catch (error) {
+      operation.state = 'failed';
+      operation.error = toFailure(error);
+      if (operation.error.code === 'DOCKER_UNAVAILABLE' || operation.error.code === 'ENGINE_TIMEOUT') this.scheduleRetry();
+    } finally {
+      operation.finished_at = this.now().toISOString();
+      operation.duration_ms = Date.now() - startedMs;
+      reconcilerChannel.publish({ event: 'operation-end', operation });
+      this.operations.finish(operation);
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    const delays = this.options.retryDelaysMs ?? [1000, 2000, 5000, 10_000, 30_000];
+    const delay = delays[Math.min(this.retryIndex, delays.length - 1)] ?? 30_000;
+    this.retryIndex += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) this.request('apply');
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private async apply(operation: Operation, startedMs: number): Promise<OperationResult> {
+    const { store, engine, isManaged } = this.options;
+    const mark = (step: string) => {
+      operation.step = step;
+      operation.steps.push({ step, at_ms: Date.now() - startedMs });
+      reconcilerChannel.publish({ event: 'step', operation: { id: operation.id, kind: operation.kind }, step });
+    };
+
+    if (this.options.repair && !this.repaired) {
+      mark('repair');
+      await this.options.repair();
+      this.repaired = true;
+    }
+
+    mark('read-store');
+    const snapshot = await store.read();
+    this.knownRevision = Math.max(this.knownRevision, snapshot.revision);
+    const candidates: Mount[] = [];
+    const rejected = new Map<Mount, MountFailure>();
+    for (const mount of snapshot.mounts) {
+      try {
+        this.options.checkMount?.(mount);
+        candidates.push(mount);
+      } catch (error) {
+        rejected.set(mount, toFailure(error));
+      }
+    }
+
+    mark('inspect');
+    const current = await engine.containerInspect({ id: this.options.container });
+    const actual = managedMountsOf(current, isManaged);
+    const result: OperationResult = { recreated: false, restarted: false, mounts_applied: 0, mounts_failed: 0, warnings: [] };
+
+    try {
+      for (;;) {
+        const desired = candidates.map(specOf);
+        if (sameMounts(desired, actual)) {
+          if (operation.kind === 'restart') {
+            mark('restart');
+            if (current.State.Running) {
+              await engine.containerRestart({ id: current.Id, timeoutSeconds: this.options.recreate?.stopTimeoutSeconds ?? current.Config.StopTimeout ?? 10 });
+            }
+            else await engine.containerStart({ id: current.Id });
+            result.restarted = true;
+          }
+          result.container_id = current.Id;
+          break;
+        }
+        try {
+          const recreated = await recreateContainer({
+            ...this.options.recreate,
+            engine,
+            container: current.Id,
+            mounts: desired,
+            isManaged,
+            operationId: operation.id,
+            selfContainerId: this.options.selfContainerId,
+            journal: this.options.journal,
+            onStep: async (step, entry) => {
+              mark(step);
+              await this.options.recreate?.onStep?.(step, entry);
+            },
+          });
+          Object.assign(result, { recreated: true, container_id: recreated.newId, downtime_ms: recreated.downtimeMs });
+          result.warnings.push(...recreated.warnings);
+          break;
+        } catch (error) {
+          // A missing host folder fails the create before anything stops: drop those mounts and try the rest.
+          const missing = error instanceof RecreateError && error.code === 'BIND_SOURCE_MISSING' ? String(error.details.path) : undefined;
+          const dropped = missing === undefined ? [] : candidates.filter((m) => m.local_path === missing);
+          if (dropped.length === 0) throw error;
+          for (const mount of dropped) {
+            rejected.set(mount, toFailure(error));
+            candidates.splice(candidates.indexOf(mount), 1);
+          }
+        }
+      }
+    } catch (error) {
+      // The old container was kept: mounts it already has stay applied, the others failed.
+      // A recreate that could not restore or clean up leaves work for the repair before the next apply.
+      if (error instanceof RecreateError && !error.restored) this.repaired = false;
+      const failure = toFailure(error);
+      if (failure.code !== 'DOCKER_UNAVAILABLE' && failure.code !== 'ENGINE_TIMEOUT') {
+        const kept = (m: Mount) => actual.some((a) => sameMounts([specOf(m)], [a]));
+        await store.recordApplyResult([
+          ...candidates.map((m) => (kept(m) ? { spec: m, state: 'applied' as const } : { spec: m, state: 'failed' as const, error: failure })),
+          ...[...rejected].map(([m, e]) => ({ spec: m, state: 'failed' as const, error: e })),
+        ]);
+      }
+      throw error;
+    }
+
+    mark('record');
+    await store.recordApplyResult([
+      ...candidates.map((m) => ({ spec: m, state: 'applied' as const })),
+      ...[...rejected].map(([m, e]) => ({ spec: m, state: 'failed' as const, error: e })),
+    ]);
+    result.mounts_applied = candidates.length;
+    result.mounts_failed = rejected.size;
+
+    if (this.options.writeCompose) {
+      mark('write-compose');
+      try {
+        await this.options.writeCompose(candidates.map(specOf));
+      } catch (error) {
+        result.compose_error = toFailure(error);
+      }
+    }
+    operation.step = undefined;
+    return result;
+  }
+}

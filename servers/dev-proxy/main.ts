@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/** Starts the development container's proxy: reads the environment, serves, and exits quickly on SIGTERM. */
+import { createServer } from 'node:http';
+import { MountCoreError } from '../../lib/errors.js';
+import { MountStore } from '../../lib/store/index.js';
+import { createHostPathPolicy } from '../../lib/validation/index.js';
+import { readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString } from '../common/env.js';
+import { createLogger, errorFields } from '../common/log.js';
+import { createDevProxyHandler, type DevProxyHandler } from './handler.js';
+
+const env = process.env;
+let handler: DevProxyHandler;
+let settings: { port: number; host: string; monitorApi: string; fallback: boolean; logLevel: ReturnType<typeof readLogLevel> };
+try {
+  settings = {
+    port: readPort(env, 'PORT', 5172),
+    host: readString(env, 'HOST', '0.0.0.0'),
+    monitorApi: readString(env, 'MONITOR_API', 'http://openmanus-monitor:8089/api'),
+    fallback: readFlag(env, 'MONITOR_API_FALLBACK', false),
+    logLevel: readLogLevel(env, 'LOG_LEVEL'),
+  };
+  const workspaceRoot = readString(env, 'WORKSPACE_ROOT', '/workspace');
+  handler = createDevProxyHandler({
+    monitorApi: settings.monitorApi,
+    token: readOptional(env, 'MONITOR_TOKEN'),
+    timeoutMs: readInteger(env, 'MONITOR_TIMEOUT_MS', 15_000, 100, 600_000),
+    language: readLanguage(env, 'LANGUAGE', 'zh-CN'),
+    fallback: settings.fallback
+      ? {
+          store: new MountStore({ file: readString(env, 'MOUNT_DATA_FILE', '/data/mounts.json'), workspaceRoot }),
+          policy: createHostPathPolicy({
+            allow: readList(env, 'HOST_PATH_ALLOW'),
+            deny: readList(env, 'HOST_PATH_DENY'),
+            style: readString(env, 'HOST_PATH_STYLE', 'posix') === 'windows' ? 'windows' : 'posix',
+          }),
+          workspaceRoot,
+        }
+      : undefined,
+    onError: (error, req) => {
+      const status = error instanceof MountCoreError ? error.status : 500;
+      log[status >= 500 ? 'error' : 'info']('request failed', { method: req.method, path: req.url, status, ...errorFields(error) });
+    },
+  });
+} catch (error) {
+  console.error(`mount-dev-proxy: invalid configuration: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+const log = createLogger('dev-proxy', settings.logLevel);
+const server = createServer({ requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5000 }, (req, res) => handler(req, res));
+
+server.listen(settings.port, settings.host, () => {
+  log.info('dev proxy started', { port: settings.port, host: settings.host, monitor_api: settings.monitorApi, fallback: settings.fallback });
+});
+
+// On SIGTERM, finish the responses in flight (a 202 being relayed while the
+// monitor recreates this container), close idle connections, and exit.
+let stopping = false;
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.info('dev proxy stopping', { signal });
+  server.close(() => {
+    void handler.close().finally(() => {
+      log.info('dev proxy stopped', { signal });
+      process.exit(0);
+    });
+  });
+  server.closeIdleConnections();
+  setTimeout(() => {
+    log.warn('dev proxy stopped with requests still open', { signal });
+    process.exit(0);
+  }, 5000).unref();
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,173 @@
+/** The monitor's HTTP routes: one router, one error mapper, one not-found answer. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, MountCoreError, type ErrorCode } from '../../lib/errors.js';
+import { readJsonBody, requestLanguage, requireBearer, Router, sendError, sendSuccess, type RouteContext } from '../../lib/http/index.js';
+import { text, type Language, type MessageKey } from '../../lib/messages.js';
+import type { Operation } from '../../lib/reconciler/operations.js';
+import type { Reconciler } from '../../lib/reconciler/reconciler.js';
+import { managedMountsOf } from '../../lib/recreate/spec.js';
+import type { DockerClient } from '../../lib/docker/index.js';
+import type { MountStore } from '../../lib/store/index.js';
+import type { Mount } from '../../lib/types.js';
+import { validateMountKey, validateMountRequest, type HostPathPolicy } from '../../lib/validation/index.js';
+import { errorFields, type Logger } from '../common/log.js';
+import type { MonitorConfig } from './config.js';
+
+export interface MonitorDeps {
+  config: MonitorConfig;
+  store: MountStore;
+  reconciler: Reconciler;
+  engine: DockerClient;
+  policy: HostPathPolicy;
+  isManaged: (containerPath: string) => boolean;
+  log: Logger;
+}
+
+const FAILURE_STATUS: Partial<Record<string, number>> = { BIND_SOURCE_MISSING: 400, PATH_NOT_ALLOWED: 403, RECREATE_REFUSED: 409, DOCKER_UNAVAILABLE: 503 };
+const summary = (operation: Operation | undefined) => (operation ? { id: operation.id, kind: operation.kind, state: operation.state } : null);
+
+/** Builds the monitor's request handler. */
+export function createMonitorHandler(deps: MonitorDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, store, reconciler, engine, policy, log } = deps;
+  const router = new Router();
+  // Each response's language, chosen from its request's Accept-Language.
+  const languages = new WeakMap<ServerResponse, Language>();
+  const languageOf = (res: ServerResponse) => languages.get(res) ?? config.language;
+  const ok = (res: ServerResponse, status: number, key: MessageKey, data: unknown) => sendSuccess(res, status, text(key, languageOf(res)), data);
+
+  /** With `?wait=true`, waits for the operation and answers with the mount's final state. */
+  async function answerMutation(ctx: RouteContext, mount: Mount, operation: Operation | undefined, keys: [MessageKey, MessageKey]) {
+    if (!operation || ctx.query.get('wait') !== 'true') {
+      ok(ctx.res, operation ? 202 : 200, operation ? keys[0] : 'mount_unchanged', { mount, operation: summary(operation) });
+      return;
+    }
+    const settled = await reconciler.settled(operation);
+    const latest = keys[1] === 'mount_removed_applied' ? mount : ((await store.get(mount.user_id, mount.workspace_id)) ?? mount);
+    const failure = latest.state === 'failed' ? latest.error : settled.state === 'failed' ? settled.error : undefined;
+    if (failure) {
+      const status = FAILURE_STATUS[failure.code] ?? 502;
+      const error = new HttpError(failure.code as ErrorCode, status, failure.message, {
+        details: { path: latest.local_path, step: failure.step, reason: failure.message, daemon_message: failure.message },
+      });
+      sendError(ctx.res, error, languageOf(ctx.res), { mount: latest, operation: settled });
+      return;
+    }
+    ok(ctx.res, 200, keys[1], { mount: latest, operation: settled });
+  }
+
+  router.add('GET', '/api/health', async ({ res }) => {
+    const docker: Record<string, unknown> = { host: config.dockerHost };
+    const container: Record<string, unknown> = { name: config.devContainer };
+    try {
+      const inspect = await engine.containerInspect({ id: config.devContainer });
+      Object.assign(docker, { reachable: true, api_version: await engine.apiVersion() });
+      Object.assign(container, { id: inspect.Id, state: inspect.State.Status, health: inspect.State.Health?.Status ?? null });
+    } catch (error) {
+      const code = error instanceof MountCoreError ? error.code : 'INTERNAL_ERROR';
+      docker.reachable = code !== 'DOCKER_UNAVAILABLE' && code !== 'ENGINE_TIMEOUT';
+      container.state = code === 'CONTAINER_NOT_FOUND' ? 'missing' : 'unknown';
+      docker.error_code = code;
+    }
+    const { running, queued } = reconciler.status();
+    ok(res, 200, 'health_ok', { status: 'ok', docker, container, operations: { running: summary(running), queued: summary(queued) } });
+  });
+
+  router.add('GET', '/api/mounts', async ({ res }) => {
+    const snapshot = await store.read();
+    ok(res, 200, 'mounts_listed', { revision: snapshot.revision, mounts: snapshot.mounts });
+  });
+
+  router.add('GET', '/api/mounts/:userId/:workspaceId', async ({ res, params }) => {
+    const key = validateMountKey(params.userId, params.workspaceId);
+    const mount = await store.get(key.user_id, key.workspace_id);
+    if (!mount) throw notFound(key.user_id, key.workspace_id);
+    ok(res, 200, 'mount_found', { mount });
+  });
+
+  router.add('POST', '/api/mounts', async (ctx) => {
+    const request = validateMountRequest(await readJsonBody(ctx.req), { policy, workspaceRoot: config.workspaceRoot });
+    const { mount, changed, revision } = await store.upsert(request);
+    const operation = changed ? reconciler.request('apply', revision) : undefined;
+    log.info('mount saved', { user_id: mount.user_id, workspace_id: mount.workspace_id, changed, operation_id: operation?.id });
+    await answerMutation(ctx, mount, operation, ['mount_saved', 'mount_saved_applied']);
+  });
+
+  router.add('DELETE', '/api/mounts/:userId/:workspaceId', async (ctx) => {
+    const key = validateMountKey(ctx.params.userId, ctx.params.workspaceId);
+    const { mount, revision } = await store.remove(key.user_id, key.workspace_id);
+    const operation = reconciler.request('apply', revision);
+    log.info('mount removed', { user_id: mount.user_id, workspace_id: mount.workspace_id, operation_id: operation.id });
+    await answerMutation(ctx, mount, operation, ['mount_removed', 'mount_removed_applied']);
+  });
+
+  router.add('POST', '/api/restart', async ({ res, query }) => {
+    const operation = reconciler.request('restart');
+    log.info('restart requested', { operation_id: operation.id });
+    if (query.get('wait') !== 'true') return ok(res, 202, 'restart_accepted', { operation: summary(operation) });
+    const settled = await reconciler.settled(operation);
+    if (settled.state === 'failed' && settled.error) {
+      const error = new HttpError(settled.error.code as ErrorCode, FAILURE_STATUS[settled.error.code] ?? 502, settled.error.message, {
+        details: { step: settled.error.step, reason: settled.error.message, daemon_message: settled.error.message },
+      });
+      return sendError(res, error, languageOf(res), { operation: settled });
+    }
+    ok(res, 200, 'restart_done', { operation: settled });
+  });
+
+  router.add('GET', '/api/operations/:id', ({ res, params }) => {
+    const operation = reconciler.operation(params.id!);
+    if (!operation) {
+      throw new HttpError('OPERATION_NOT_FOUND', 404, `operation ${params.id} not found`, { details: { id: params.id } });
+    }
+    ok(res, 200, 'operation_found', { operation });
+  });
+
+  router.add('GET', '/api/debug/stats', async ({ res }) => {
+    requireDebug(config.debugMode);
+    const inspect = await engine.containerInspect({ id: config.devContainer });
+    const snapshot = await store.read();
+    const actual = managedMountsOf(inspect, deps.isManaged);
+    const desired = snapshot.mounts.filter((m) => m.state !== 'failed');
+    const key = (m: { container_path: string; local_path: string; read_only: boolean }) => `${m.container_path}|${m.local_path}|${m.read_only}`;
+    const actualKeys = new Set(actual.map(key));
+    const desiredKeys = new Set(desired.map(key));
+    ok(res, 200, 'stats', {
+      container: { id: inspect.Id, name: inspect.Name.replace(/^\//, ''), state: inspect.State, image: inspect.Image, image_ref: inspect.Config.Image },
+      mounts: inspect.Mounts,
+      drift: { missing: desired.filter((m) => !actualKeys.has(key(m))), extra: actual.filter((m) => !desiredKeys.has(key(m))) },
+      store_revision: snapshot.revision,
+      operations: reconciler.status(),
+    });
+  });
+
+  router.add('POST', '/api/debug/apply', ({ res }) => {
+    requireDebug(config.debugMode);
+    const operation = reconciler.request('apply');
+    ok(res, 202, 'apply_accepted', { operation: summary(operation) });
+  });
+
+  return (req, res) => {
+    const language = requestLanguage(req, config.language);
+    languages.set(res, language);
+    const url = new URL(req.url ?? '/', 'http://monitor.invalid');
+    const handle = async () => {
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      if (url.pathname !== '/api/health') requireBearer(req, config.token);
+      await match.handler({ req, res, params: match.params, query: url.searchParams });
+    };
+    handle().catch((error: unknown) => {
+      const status = error instanceof MountCoreError ? error.status : 500;
+      const level = status >= 500 ? 'error' : 'info';
+      log[level]('request failed', { method: req.method, path: url.pathname, status, ...errorFields(error) });
+      sendError(res, error, language);
+    });
+  };
+}
+
+function notFound(userId: string, workspaceId: string): MountCoreError {
+  return new HttpError('MOUNT_NOT_FOUND', 404, `mount ${userId}/${workspaceId} not found`, { details: { user_id: userId, workspace_id: workspaceId } });
+}
+
+function requireDebug(enabled: boolean): void {
+  if (!enabled) throw new HttpError('DEBUG_DISABLED', 403, 'debug routes are disabled; set DEBUG_MODE=1 to enable them');
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/** Starts the monitor: reads the environment, wires the library together, serves, and stops cleanly. */
+import { watch, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { basename, dirname } from 'node:path';
+import { subscribe } from 'node:diagnostics_channel';
+import { syncComposeFile } from '../../lib/compose/index.js';
+import { DockerClient } from '../../lib/docker/index.js';
+import { MountCoreError } from '../../lib/errors.js';
+import { Reconciler } from '../../lib/reconciler/reconciler.js';
+import { FileRecreateJournal } from '../../lib/recreate/journal.js';
+import { repairRecreate } from '../../lib/recreate/repair.js';
+import { MountStore } from '../../lib/store/index.js';
+import { checkHostPath, createHostPathPolicy, managedTargetTest } from '../../lib/validation/index.js';
+import { createLogger, errorFields } from '../common/log.js';
+import { createMonitorHandler } from './app.js';
+import { loadMonitorConfig, type MonitorConfig } from './config.js';
+
+/** Finds this process's container id in its mount table, where Docker names the container's own files. */
+function detectSelfContainerId(): string | undefined {
+  try {
+    return /\/containers\/([0-9a-f]{64})\//.exec(readFileSync('/proc/self/mountinfo', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+let config: MonitorConfig;
+try {
+  config = loadMonitorConfig(process.env);
+  createHostPathPolicy({ allow: config.hostPathAllow, deny: config.hostPathDeny, style: config.hostPathStyle });
+} catch (error) {
+  console.error(`mount-monitor: invalid configuration: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+const log = createLogger('monitor', config.logLevel);
+const policy = createHostPathPolicy({ allow: config.hostPathAllow, deny: config.hostPathDeny, style: config.hostPathStyle });
+const store = new MountStore({ file: config.mountDataFile, workspaceRoot: config.workspaceRoot });
+const engine = new DockerClient({ host: config.dockerHost, timeoutMs: config.engineTimeoutMs });
+const journal = new FileRecreateJournal(config.journalFile);
+const isManaged = managedTargetTest(config.workspaceRoot);
+const selfContainerId = config.selfContainerId ?? detectSelfContainerId();
+
+const reconciler = new Reconciler({
+  store,
+  engine,
+  container: config.devContainer,
+  isManaged,
+  journal,
+  selfContainerId,
+  applyDelayMs: config.applyDelayMs,
+  checkMount: (mount) => checkHostPath(mount.local_path, policy),
+  repair: async () => {
+    const outcome = await repairRecreate(engine, journal, config.devContainer);
+    if (outcome !== 'nothing-to-do') log.warn('repaired an interrupted recreate', { container: config.devContainer, outcome });
+  },
+  writeCompose: config.composeFile
+    ? async (mounts) => {
+        const result = await syncComposeFile(config.composeFile, { service: config.devService, workspaceRoot: config.workspaceRoot, mounts });
+        for (const problem of result.problems) log.warn('compose file problem', { file: config.composeFile, path: problem.path.join('.'), problem: problem.message });
+        if (result.wrote) log.info('compose file updated', { file: config.composeFile, mounts: mounts.length });
+      }
+    : undefined,
+  recreate: { stopTimeoutSeconds: config.stopTimeoutSeconds, startTimeoutMs: config.startTimeoutMs, minUptimeMs: config.minUptimeMs },
+});
+
+subscribe('mount-core:reconciler', (message) => {
+  const event = message as { event: string; operation: { id: string; kind: string; state?: string; duration_ms?: number; error?: unknown; result?: unknown }; step?: string };
+  const ids = { operation_id: event.operation.id, kind: event.operation.kind };
+  if (event.event === 'operation-start') log.info('operation started', ids);
+  else if (event.event === 'step') log.debug('operation step', { ...ids, step: event.step });
+  else if (event.operation.state === 'failed') log.error('operation failed', { ...ids, duration_ms: event.operation.duration_ms, error: event.operation.error });
+  else log.info('operation finished', { ...ids, duration_ms: event.operation.duration_ms, result: event.operation.result });
+});
+
+const server = createServer(
+  { requestTimeout: 120_000, headersTimeout: 10_000, keepAliveTimeout: 5000 },
+  createMonitorHandler({ config, store, reconciler, engine, policy, isManaged, log }),
+);
+
+// Changes made by others (the proxy in fallback, an operator) are noticed by a watch and, as a backstop, a poll.
+async function checkStore(): Promise<void> {
+  try {
+    const { revision } = await store.read();
+    const operation = reconciler.noticeRevision(revision);
+    if (operation) log.info('store changed outside the monitor', { revision, operation_id: operation.id });
+  } catch (error) {
+    if (!(error instanceof MountCoreError && error.code === 'STORE_CORRUPT')) log.warn('store check failed', errorFields(error));
+  }
+}
+const poll = setInterval(() => void checkStore(), config.storePollMs);
+let watcher: ReturnType<typeof watch> | undefined;
+try {
+  watcher = watch(dirname(config.mountDataFile), (_event, name) => {
+    if (name === basename(config.mountDataFile)) void checkStore();
+  });
+} catch (error) {
+  log.warn('store folder watch unavailable; polling only', { poll_ms: config.storePollMs, ...errorFields(error) });
+}
+
+server.listen(config.port, config.host, () => {
+  log.info('monitor started', {
+    port: config.port,
+    host: config.host,
+    container: config.devContainer,
+    service: config.devService,
+    compose_file: config.composeFile || null,
+    store: config.mountDataFile,
+    docker_host: config.dockerHost,
+    self_container_id: selfContainerId ?? null,
+    debug: config.debugMode,
+  });
+  if (!config.token) log.warn('MONITOR_TOKEN is not set: every route is open to anyone who can reach this port');
+  // Start-up reconciliation: repair, then bring the container and the compose file in line with the store.
+  reconciler.request('apply');
+});
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info('monitor stopping', { signal });
+  clearInterval(poll);
+  watcher?.close();
+  reconciler.close();
+  server.close();
+  server.closeIdleConnections();
+  const { running } = reconciler.status();
+  // Let a running recreate finish, so the next start has nothing to repair; the journal covers a hard kill.
+  if (running) await Promise.race([reconciler.settled(running), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  await engine.close();
+  log.info('monitor stopped', { signal });
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,59 @@
+/**
+ * Mapping of socket and timeout errors from undici and node:net to
+ * DockerUnavailableError and EngineTimeoutError, with the original error kept
+ * as `cause`.
+ */
+import { DockerUnavailableError, EngineTimeoutError, MountCoreError } from '../errors.js';
+
+/** Socket-level failures that mean the daemon cannot be reached or dropped the connection. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTSOCK',
+  'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',
+]);
+
+const TIMEOUT_ERROR_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export interface FailureContext {
+  request: { method: string; path: string };
+  /** True when the transport's own timer aborted the request. */
+  timedOut: boolean;
+  timeoutMs: number;
+  /** The DOCKER_HOST value, for error details. */
+  hostValue: string;
+}
+
+/** Returns the mount-core error for `error`; MountCoreErrors and unknown errors pass through unchanged. */
+export function toEngineFailure(error: unknown, context: FailureContext): Error {
+  if (error instanceof MountCoreError) return error;
+  const { request, timedOut, timeoutMs, hostValue } = context;
+  const codes = errorCodes(error);
+
+  if (timedOut || codes.some((code) => TIMEOUT_ERROR_CODES.has(code))) {
+    return new EngineTimeoutError(`Docker Engine request ${request.method} ${request.path} timed out after ${timeoutMs} ms`, {
+      details: { method: request.method, path: request.path, timeout_ms: timeoutMs, docker_host: hostValue },
+      cause: error,
+    });
+  }
+  if (codes.some((code) => CONNECTION_ERROR_CODES.has(code))) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new DockerUnavailableError(
+      `cannot reach Docker Engine at ${hostValue} (${request.method} ${request.path}): ${reason}; check that dockerd runs and that the host option or DOCKER_HOST names it`,
+      { details: { docker_host: hostValue, method: request.method, path: request.path, cause_code: codes[0] }, cause: error },
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Collects `code` from an error, its cause and the members of an AggregateError. */
+function errorCodes(error: unknown, depth = 0): string[] {
+  if (typeof error !== 'object' || error === null || depth > 3) return [];
+  const codes: string[] = [];
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') codes.push(code);
+  if (error instanceof AggregateError) {
+    for (const member of error.errors) codes.push(...errorCodes(member, depth + 1));
+  }
+  codes.push(...errorCodes((error as { cause?: unknown }).cause, depth + 1));
+  return codes;
+}

@@ -37,8 +37,10 @@ export type ErrorCode =
   | 'DOCKER_UNAVAILABLE'
   | 'ENGINE_TIMEOUT'
   | 'ENGINE_ERROR'
+  | 'ENGINE_VERSION_UNSUPPORTED'
   | 'CONTAINER_NOT_FOUND'
   | 'BIND_SOURCE_MISSING'
+  | 'BIND_SOURCE_NOT_DIRECTORY'
   | 'RECREATE_REFUSED'
   | 'RECREATE_FAILED'
   // Servers.
@@ -139,7 +141,10 @@ export class EngineError extends MountCoreError {
   readonly daemonMessage: string;
 
   constructor(statusCode: number, method: string, path: string, daemonMessage: string, options: MountCoreErrorOptions = {}) {
-    const code: ErrorCode = statusCode === 404 && /^\/?(v[\d.]+\/)?containers\//.test(path) ? 'CONTAINER_NOT_FOUND' : 'ENGINE_ERROR';
+    // Only a 404 on a named container means the container is gone: create answers 404 for a missing
+    // image, and an archive request for a missing path inside the container.
+    const containerPath = /^\/?(v[\d.]+\/)?containers\/(?!create\b)[^/?]+(\/(json|start|stop|restart|kill|rename|update|wait))?(\?|$)/;
+    const code: ErrorCode = statusCode === 404 && containerPath.test(path) ? 'CONTAINER_NOT_FOUND' : 'ENGINE_ERROR';
     super(code, code === 'CONTAINER_NOT_FOUND' ? 404 : 502, `Docker Engine answered ${statusCode} to ${method} ${path}: ${daemonMessage}`, {
       ...options,
       details: { status: statusCode, method, path, daemon_message: daemonMessage, ...options.details },
@@ -169,6 +174,7 @@ export type RecreateStep =
   | 'check'
   | 'create'
   | 'connect-networks'
+  | 'verify-sources'
   | 'park-old'
   | 'stop-old'
   | 'rename-new'
@@ -190,8 +196,14 @@ export class RecreateError extends MountCoreError {
   /** True when the old container runs again under its own name after the failure. */
   readonly restored: boolean;
 
-  constructor(code: 'RECREATE_FAILED' | 'BIND_SOURCE_MISSING', step: RecreateStep, restored: boolean, message: string, options: MountCoreErrorOptions = {}) {
-    super(code, code === 'BIND_SOURCE_MISSING' ? 400 : 502, message, { ...options, details: { step, restored, ...options.details } });
+  constructor(
+    code: 'RECREATE_FAILED' | 'BIND_SOURCE_MISSING' | 'BIND_SOURCE_NOT_DIRECTORY',
+    step: RecreateStep,
+    restored: boolean,
+    message: string,
+    options: MountCoreErrorOptions = {},
+  ) {
+    super(code, code === 'RECREATE_FAILED' ? 502 : 400, message, { ...options, details: { step, restored, ...options.details } });
     this.step = step;
     this.restored = restored;
   }

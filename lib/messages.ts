@@ -61,8 +61,10 @@ const zhErrors: Record<ErrorCode, (d: ErrorDetails) => string> = {
   DOCKER_UNAVAILABLE: (d) => `无法连接 Docker 引擎 ${str(d.docker_host)}，变更已保存，引擎恢复后自动应用`,
   ENGINE_TIMEOUT: (d) => `Docker 引擎请求超时：${str(d.method)} ${str(d.path)}`,
   ENGINE_ERROR: (d) => `Docker 引擎返回错误 ${str(d.status)}（${str(d.method)} ${str(d.path)}）：${str(d.daemon_message)}`,
+  ENGINE_VERSION_UNSUPPORTED: (d) => `Docker 引擎 API 版本 ${str(d.daemon_version)} 过旧，至少需要 ${str(d.min_version)}`,
   CONTAINER_NOT_FOUND: (d) => `容器不存在：${str(d.container ?? d.path)}`,
   BIND_SOURCE_MISSING: (d) => `主机路径不存在：${str(d.path)}，开发容器未重启`,
+  BIND_SOURCE_NOT_DIRECTORY: (d) => `主机路径 ${str(d.path)} 不是目录，工作区只能挂载目录，开发容器未重启`,
   RECREATE_REFUSED: (d) => `拒绝重建容器 ${str(d.container)}：${zhReason(d)}`,
   RECREATE_FAILED: (d) =>
     `重建容器失败（步骤 ${str(d.step)}）：${str(d.daemon_message ?? d.reason)}${d.restored ? '，原容器已恢复运行' : ''}`,

@@ -235,8 +235,9 @@ export class Reconciler {
           result.warnings.push(...recreated.warnings);
           break;
         } catch (error) {
-          // A missing host folder fails the create before anything stops: drop those mounts and try the rest.
-          const missing = error instanceof RecreateError && error.code === 'BIND_SOURCE_MISSING' ? String(error.details.path) : undefined;
+          // A missing host folder, or a file, fails before anything stops: drop those mounts and try the rest.
+          const sourceError = error instanceof RecreateError && (error.code === 'BIND_SOURCE_MISSING' || error.code === 'BIND_SOURCE_NOT_DIRECTORY');
+          const missing = sourceError ? String(error.details.path) : undefined;
           const dropped = missing === undefined ? [] : candidates.filter((m) => m.local_path === missing);
           if (dropped.length === 0) throw error;
           for (const mount of dropped) {

@@ -19,4 +19,6 @@ export interface RecreateEngine {
   containerList(options: { all?: boolean; filters?: Record<string, string[]> }): Promise<Array<{ Id: string; Names?: string[] }>>;
   networkConnect(options: { network: string; container: string; endpointConfig?: EndpointSettings }): Promise<unknown>;
   imageInspect(options: { id: string }): Promise<{ Id: string }>;
+  /** Stats a path inside a container, created or running, following its mounts. */
+  containerArchiveStat(options: { id: string; path: string }): Promise<{ isDirectory: boolean }>;
 }

@@ -24,7 +24,7 @@ import type { MountSpec } from '../types.js';
 import type { RecreateEngine } from './engine.js';
 import type { JournalEntry, RecreateJournal, RestartPolicy } from './journal.js';
 import { MemoryRecreateJournal } from './journal.js';
-import { buildReplacementSpec, type ManagedTargetTest } from './spec.js';
+import { buildReplacementSpec, managedMountsOf, sameMounts, type ManagedTargetTest } from './spec.js';
 import { checkRecreatable } from './refusals.js';
 import { waitUntilRunning } from './wait.js';
 
@@ -137,6 +137,20 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
     entry.new_id = created.Id;
     await journal.write(entry);
 
+    // A host file would be mounted as a file where a workspace folder belongs: refuse it before anything stops.
+    const added = options.mounts.filter((m) => !managedMountsOf(old, options.isManaged).some((a) => sameMounts([a], [m])));
+    if (added.length > 0) {
+      await enter('verify-sources');
+      for (const mount of added) {
+        const stat = await engine.containerArchiveStat({ id: created.Id, path: mount.container_path });
+        if (!stat.isDirectory) {
+          throw new RecreateError('BIND_SOURCE_NOT_DIRECTORY', 'verify-sources', true, `host path ${mount.local_path} is not a folder; ${name} was not recreated`, {
+            details: { path: mount.local_path, container: name },
+          });
+        }
+      }
+    }
+
     if (spec.laterNetworks.length > 0) {
       await enter('connect-networks');
       for (const { network, endpointConfig } of spec.laterNetworks) {
@@ -206,6 +220,9 @@ function describe(error: unknown): string {
 
 function failure(error: unknown, step: RecreateStep, restored: boolean, name: string): MountCoreError {
   if (error instanceof RecreateRefusedError) return error;
+  if (error instanceof RecreateError && error.code === 'BIND_SOURCE_NOT_DIRECTORY') {
+    return new RecreateError(error.code, error.step, restored, error.message, { details: error.details });
+  }
   const source = missingBindSource(error);
   if (source !== undefined) {
     return new RecreateError('BIND_SOURCE_MISSING', step, restored, `host path ${source} does not exist; ${name} was not recreated`, {

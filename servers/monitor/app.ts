@@ -23,7 +23,7 @@ export interface MonitorDeps {
   log: Logger;
 }
 
-const FAILURE_STATUS: Partial<Record<string, number>> = { BIND_SOURCE_MISSING: 400, PATH_NOT_ALLOWED: 403, RECREATE_REFUSED: 409, DOCKER_UNAVAILABLE: 503 };
+const FAILURE_STATUS: Partial<Record<string, number>> = { BIND_SOURCE_MISSING: 400, BIND_SOURCE_NOT_DIRECTORY: 400, PATH_NOT_ALLOWED: 403, RECREATE_REFUSED: 409, DOCKER_UNAVAILABLE: 503 };
 const summary = (operation: Operation | undefined) => (operation ? { id: operation.id, kind: operation.kind, state: operation.state } : null);
 
 /** Builds the monitor's request handler. */

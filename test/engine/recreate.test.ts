@@ -119,6 +119,27 @@ describe('recreate on a real engine', { skip: engineSkip(engine) }, () => {
     assert.deepEqual(await names(name), [name]);
   });
 
+  test('host file as source leaves the old container running', async () => {
+    const name = await startContainer([]);
+    const before = await client.containerInspect({ id: name });
+    const file = join(root, 'a-file.txt');
+    await writeFile(file, 'not a folder');
+    await assert.rejects(
+      recreateContainer({ engine: client, container: name, mounts: [mount(file, '/workspace/u1/file')], isManaged, operationId: 'op_file' }),
+      (error: unknown) => {
+        assert.ok(hasCode(error, 'BIND_SOURCE_NOT_DIRECTORY'));
+        assert.equal((error as RecreateError).step, 'verify-sources');
+        assert.equal((error as RecreateError).restored, true);
+        assert.equal((error as RecreateError).details.path, file);
+        return true;
+      },
+    );
+    const afterInspect = await client.containerInspect({ id: name });
+    assert.equal(afterInspect.Id, before.Id);
+    assert.equal(afterInspect.State.StartedAt, before.State.StartedAt);
+    assert.deepEqual(await names(name), [name]);
+  });
+
   test('replacement that exits restores the old container', async () => {
     const crash = await folder('crash', 'x');
     const name = await startContainer(['--restart', 'unless-stopped'], ['sh', '-c', 'if [ -e /workspace/u1/crash ]; then exit 3; fi; exec sleep 3600']);

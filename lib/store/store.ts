@@ -1,6 +1,8 @@
 /**
  * The mount store: one JSON file on the volume that the monitor and the proxy
- * share, the desired state of the development container's mounts.
+ * share, the desired state of the development container's mounts. The file is
+ * longer than most because all mutations share one locked read-change-write
+ * path, which is clearer kept beside them.
  *
  * Guarantees:
  * - Writers serialise on the lock file `<file>.lock` (see lock.ts), and each

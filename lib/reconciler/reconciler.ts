@@ -69,6 +69,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class Reconciler {
   readonly operations = new OperationLog();
   private running: Operation | undefined;
+  /** Store revision the running operation read; undefined until it has read the store. */
+  private runningRevision: number | undefined;
   private queued: Operation | undefined;
   private knownRevision = -1;
   private retryIndex = 0;
@@ -84,6 +86,10 @@ export class Reconciler {
   /** Starts an apply, or returns the follow-up that the running one will be followed by. */
   request(kind: OperationKind, revision?: number): Operation {
     if (revision !== undefined) this.knownRevision = Math.max(this.knownRevision, revision);
+    // The running operation covers a change it has read, or will read because it has not read the store yet.
+    if (kind === 'apply' && this.running && (this.runningRevision === undefined || (revision !== undefined && this.runningRevision >= revision))) {
+      return this.running;
+    }
     if (this.queued) {
       if (kind === 'restart') this.queued.kind = 'restart';
       return this.queued;
@@ -126,6 +132,7 @@ export class Reconciler {
 
   private launch(operation: Operation): void {
     this.running = operation;
+    this.runningRevision = undefined;
     void this.run(operation).finally(() => {
       this.running = undefined;
       const next = this.queued;
@@ -184,6 +191,7 @@ export class Reconciler {
 
     mark('read-store');
     const snapshot = await store.read();
+    this.runningRevision = snapshot.revision;
     this.knownRevision = Math.max(this.knownRevision, snapshot.revision);
     const candidates: Mount[] = [];
     const rejected = new Map<Mount, MountFailure>();

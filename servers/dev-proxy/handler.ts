@@ -78,24 +78,29 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   const fallback = options.fallback;
   const enc = encodeURIComponent;
 
+  /** Each original route: its monitor target and how the fallback answers it. */
+  interface ProxyRoute extends Forward {
+    kind: 'health' | 'save' | 'list' | 'get' | 'remove' | 'restart' | 'operation';
+  }
+  let selected: ProxyRoute | undefined;
+  const select = (route: (params: Record<string, string>) => ProxyRoute) => (ctx: { params: Record<string, string> }) => {
+    selected = route(ctx.params);
+  };
   const routes = new Router()
-    .add('GET', '/test-monitor', () => undefined)
-    .add('POST', '/mount', () => undefined)
-    .add('GET', '/mounts', () => undefined)
-    .add('GET', '/mount/:userId/:workspaceId', () => undefined)
-    .add('DELETE', '/mount/:userId/:workspaceId', () => undefined)
-    .add('POST', '/restart', () => undefined)
-    .add('GET', '/operations/:id', () => undefined);
+    .add('GET', '/test-monitor', select(() => ({ kind: 'health', method: 'GET', path: '/health' })))
+    .add('POST', '/mount', select(() => ({ kind: 'save', method: 'POST', path: '/mounts' })))
+    .add('GET', '/mounts', select(() => ({ kind: 'list', method: 'GET', path: '/mounts' })))
+    .add('GET', '/mount/:userId/:workspaceId', select((p) => ({ kind: 'get', method: 'GET', path: `/mounts/${enc(p.userId!)}/${enc(p.workspaceId!)}` })))
+    .add('DELETE', '/mount/:userId/:workspaceId', select((p) => ({ kind: 'remove', method: 'DELETE', path: `/mounts/${enc(p.userId!)}/${enc(p.workspaceId!)}` })))
+    .add('POST', '/restart', select(() => ({ kind: 'restart', method: 'POST', path: '/restart' })))
+    .add('GET', '/operations/:id', select((p) => ({ kind: 'operation', method: 'GET', path: `/operations/${enc(p.id!)}` })));
 
-  const targetOf = (method: string, route: string, params: Record<string, string>): Forward => {
-    switch (route) {
-      case '/test-monitor': return { method: 'GET', path: '/health' };
-      case '/mount': return { method: 'POST', path: '/mounts' };
-      case '/mounts': return { method: 'GET', path: '/mounts' };
-      case '/restart': return { method: 'POST', path: '/restart' };
-      case '/operations': return { method: 'GET', path: `/operations/${enc(params.id!)}` };
-      default: return { method: method as Forward['method'], path: `/mounts/${enc(params.userId!)}/${enc(params.workspaceId!)}` };
-    }
+  /** Matches a path below the prefix to its route; throws ROUTE_NOT_FOUND or METHOD_NOT_ALLOWED. */
+  const routeOf = (method: string, rest: string): { route: ProxyRoute; params: Record<string, string> } => {
+    const match = routes.match(method, rest);
+    selected = undefined;
+    void match.handler({ params: match.params } as never);
+    return { route: selected!, params: match.params };
   };
 
   async function readRawBody(req: IncomingMessage): Promise<Buffer> {
@@ -133,13 +138,13 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   }
 
   /** Answers a request from the shared store while the monitor is unreachable. */
-  async function answerFromStore(res: ServerResponse, language: Language, route: string, params: Record<string, string>, body: Buffer) {
+  async function answerFromStore(res: ServerResponse, language: Language, route: ProxyRoute, params: Record<string, string>, body: Buffer) {
     const store = fallback!.store;
-    if (route === '/mounts') {
+    if (route.kind === 'list') {
       const snapshot = await store.read();
       return sendSuccess(res, 200, text('mounts_listed', language), { revision: snapshot.revision, mounts: snapshot.mounts });
     }
-    if (res.req.method === 'POST') {
+    if (route.kind === 'save') {
       const parsed = await readJsonBody(bufferRequest(body, res.req.headers));
       const valid = validateMountRequest(parsed, { policy: fallback!.policy, workspaceRoot: fallback!.workspaceRoot });
       const { mount, changed } = await store.upsert(valid);
@@ -147,7 +152,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
       return sendSuccess(res, changed ? 202 : 200, text(key, language), { mount, operation: null });
     }
     const key = validateMountKey(params.userId, params.workspaceId);
-    if (res.req.method === 'DELETE') {
+    if (route.kind === 'remove') {
       const { mount } = await store.remove(key.user_id, key.workspace_id);
       return sendSuccess(res, 202, text('removed_pending_fallback', language), { mount, operation: null });
     }
@@ -160,25 +165,23 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
 
   async function handle(req: IncomingMessage, res: ServerResponse, language: Language, pathname: string): Promise<void> {
     const rest = pathname.slice(prefix.length) || '/';
-    const match = routes.match(req.method ?? 'GET', rest);
-    const route = `/${rest.split('/').filter(Boolean)[0] ?? ''}`;
-    const target = targetOf(req.method ?? 'GET', route, match.params);
+    const { route, params } = routeOf(req.method ?? 'GET', rest);
     const body = req.method === 'POST' ? await readRawBody(req) : undefined;
 
     let upstream: Dispatcher.ResponseData;
     try {
-      upstream = await forward(req, target, body);
+      upstream = await forward(req, route, body);
     } catch (error) {
-      if (route === '/test-monitor') {
+      if (route.kind === 'health') {
         const message = text('monitor_disconnected', language);
         return sendJson(res, 503, { success: false, message, data: { api_url: apiUrl, status: 'disconnected' }, code: 'MONITOR_UNAVAILABLE' });
       }
-      const mutable = route === '/mount' || route === '/mounts';
-      if (fallback && mutable) return answerFromStore(res, language, route, match.params, body ?? Buffer.alloc(0));
+      const storeRoute = route.kind === 'save' || route.kind === 'list' || route.kind === 'get' || route.kind === 'remove';
+      if (fallback && storeRoute) return answerFromStore(res, language, route, params, body ?? Buffer.alloc(0));
       throw new MonitorUnavailableError(`monitor API ${apiUrl} is unreachable`, { cause: error, details: { url: apiUrl } });
     }
 
-    if (route === '/test-monitor') {
+    if (route.kind === 'health') {
       await upstream.body.dump();
       const connected = upstream.statusCode >= 200 && upstream.statusCode < 300;
       const data = { api_url: apiUrl, status: connected ? 'connected' : 'disconnected' };

@@ -42,8 +42,10 @@ export function createMonitorHandler(deps: MonitorDeps): (req: IncomingMessage, 
       return;
     }
     const settled = await reconciler.settled(operation);
-    const latest = keys[1] === 'mount_removed_applied' ? mount : ((await store.get(mount.user_id, mount.workspace_id)) ?? mount);
-    const failure = latest.state === 'failed' ? latest.error : settled.state === 'failed' ? settled.error : undefined;
+    // After a removal only the operation counts: the removed record keeps the state it had.
+    const removal = keys[1] === 'mount_removed_applied';
+    const latest = removal ? mount : ((await store.get(mount.user_id, mount.workspace_id)) ?? mount);
+    const failure = !removal && latest.state === 'failed' ? latest.error : settled.state === 'failed' ? settled.error : undefined;
     if (failure) {
       const status = FAILURE_STATUS[failure.code] ?? 502;
       const error = new HttpError(failure.code as ErrorCode, status, failure.message, {

@@ -6,7 +6,7 @@
 # plus Compose v2 from trixie as a docker CLI plugin. Every step skips what is
 # already in place, so the script can run again on the same machine.
 #
-# Usage: engines.sh install | start | stop | images
+# Usage: engines.sh install | start | stop [d20] [d26] | running NAME
 set -euo pipefail
 
 ENGINE_DIR=${ENGINE_DIR:-/var/lib/mount-core-engines}
@@ -101,9 +101,15 @@ start() {
     start_one d26 "$root/usr/sbin/dockerd"
 }
 
+running() {
+  [ -S "$ENGINE_DIR/$1.sock" ] && docker -H "unix://$ENGINE_DIR/$1.sock" version >/dev/null 2>&1
+}
+
 stop() {
   local name p
-  for name in d20 d26; do
+  local names=("$@")
+  [ ${#names[@]} -gt 0 ] || names=(d20 d26)
+  for name in "${names[@]}"; do
     p=$ENGINE_DIR/$name.pid
     if [ -f "$p" ] && kill -0 "$(cat "$p")" 2>/dev/null; then
       log "stopping $name"
@@ -116,6 +122,7 @@ stop() {
 case "${1:-}" in
   install) install_bookworm; install_trixie ;;
   start) start ;;
-  stop) stop ;;
-  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+  stop) shift; stop "$@" ;;
+  running) running "$2" ;;
+  *) echo "usage: $0 install|start|stop [d20] [d26]|running NAME" >&2; exit 2 ;;
 esac

@@ -8,8 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash .ci/engines.sh install
+# Stop at the end only the engines this run starts; ones already running stay up.
+started=()
+for engine in d20 d26; do
+  bash .ci/engines.sh running "$engine" || started+=("$engine")
+done
 bash .ci/engines.sh start
-trap 'bash .ci/engines.sh stop' EXIT
+if [ ${#started[@]} -gt 0 ]; then
+  trap 'bash .ci/engines.sh stop "${started[@]}"' EXIT
+fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** Starts the development container's proxy: reads the environment, serves, and exits quickly on SIGTERM. */
-import { createServer } from 'node:http';
-import { MountCoreError } from '../../lib/errors.js';
+import { createServer, type ServerResponse } from 'node:http';
+import { ConfigError, MountCoreError } from '../../lib/errors.js';
 import { MountStore } from '../../lib/store/index.js';
 import { createHostPathPolicy } from '../../lib/validation/index.js';
 import { readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString } from '../common/env.js';
@@ -20,6 +20,12 @@ try {
     logLevel: readLogLevel(env, 'LOG_LEVEL'),
   };
   const workspaceRoot = readString(env, 'WORKSPACE_ROOT', '/workspace');
+  const style = readString(env, 'HOST_PATH_STYLE', 'posix');
+  if (style !== 'posix' && style !== 'windows') {
+    throw new ConfigError(`HOST_PATH_STYLE=${JSON.stringify(style)} is invalid: expected posix or windows`, {
+      details: { reason: 'HOST_PATH_STYLE: expected posix or windows' },
+    });
+  }
   handler = createDevProxyHandler({
     monitorApi: settings.monitorApi,
     token: readOptional(env, 'MONITOR_TOKEN'),
@@ -31,7 +37,7 @@ try {
           policy: createHostPathPolicy({
             allow: readList(env, 'HOST_PATH_ALLOW'),
             deny: readList(env, 'HOST_PATH_DENY'),
-            style: readString(env, 'HOST_PATH_STYLE', 'posix') === 'windows' ? 'windows' : 'posix',
+            style,
           }),
           workspaceRoot,
         }
@@ -47,7 +53,16 @@ try {
 }
 
 const log = createLogger('dev-proxy', settings.logLevel);
-const server = createServer({ requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5000 }, (req, res) => handler(req, res));
+let stopping = false;
+// Responses in progress. Once the proxy is stopping, each is sent with `Connection: close`, because an
+// open keep-alive connection would keep server.close() from finishing before the 5 s exit timer fires.
+const open = new Set<ServerResponse>();
+const server = createServer({ requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5000 }, (req, res) => {
+  if (stopping) res.setHeader('connection', 'close');
+  open.add(res);
+  res.once('close', () => open.delete(res));
+  handler(req, res);
+});
 
 server.listen(settings.port, settings.host, () => {
   log.info('dev proxy started', { port: settings.port, host: settings.host, monitor_api: settings.monitorApi, fallback: settings.fallback });
@@ -55,11 +70,13 @@ server.listen(settings.port, settings.host, () => {
 
 // On SIGTERM, finish the responses in flight (a 202 being relayed while the
 // monitor recreates this container), close idle connections, and exit.
-let stopping = false;
 function stop(signal: string): void {
   if (stopping) return;
   stopping = true;
   log.info('dev proxy stopping', { signal });
+  for (const res of open) {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  }
   server.close(() => {
     void handler.close().finally(() => {
       log.info('dev proxy stopped', { signal });

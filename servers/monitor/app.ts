@@ -49,7 +49,10 @@ export function createMonitorHandler(deps: MonitorDeps): (req: IncomingMessage, 
     if (failure) {
       const status = FAILURE_STATUS[failure.code] ?? 502;
       const error = new HttpError(failure.code as ErrorCode, status, failure.message, {
-        details: { path: latest.local_path, step: failure.step, reason: failure.message, daemon_message: failure.message },
+        details: {
+          path: latest.local_path, step: failure.step, reason: failure.message, daemon_message: failure.message,
+          docker_host: config.dockerHost, container: config.devContainer,
+        },
       });
       sendError(ctx.res, error, languageOf(ctx.res), { mount: latest, operation: settled });
       return;
@@ -109,7 +112,10 @@ export function createMonitorHandler(deps: MonitorDeps): (req: IncomingMessage, 
     const settled = await reconciler.settled(operation);
     if (settled.state === 'failed' && settled.error) {
       const error = new HttpError(settled.error.code as ErrorCode, FAILURE_STATUS[settled.error.code] ?? 502, settled.error.message, {
-        details: { step: settled.error.step, reason: settled.error.message, daemon_message: settled.error.message },
+        details: {
+          step: settled.error.step, reason: settled.error.message, daemon_message: settled.error.message,
+          docker_host: config.dockerHost, container: config.devContainer,
+        },
       });
       return sendError(res, error, languageOf(res), { operation: settled });
     }

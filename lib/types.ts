@@ -20,6 +20,8 @@ export interface MountFailure {
   code: string;
   message: string;
   step?: string;
+  /** Facts of the error (path, daemon message, status), for rendering the message in another language. */
+  details?: Record<string, unknown>;
 }
 
 /** A mount record as the store keeps it and the API returns it. */

@@ -248,12 +248,11 @@ export class DockerClient {
     const { minApiVersion: min, maxApiVersion: max } = this.#options;
     const choice = chooseApiVersion(daemonVersion, { min, max });
     if (!choice.ok) {
-      // NOTE: there is no dedicated error code for an unsupported daemon yet, so this uses ENGINE_ERROR.
       throw new MountCoreError(
-        'ENGINE_ERROR',
+        'ENGINE_VERSION_UNSUPPORTED',
         502,
         `Docker Engine at ${this.#options.hostValue} reports API version ${daemonVersion}, below the minimum ${min}; upgrade Docker Engine or lower the minApiVersion option`,
-        { details: { method: 'GET', path: '/_ping', daemon_message: `API version ${daemonVersion}`, api_version: daemonVersion, min_api_version: min, docker_host: this.#options.hostValue } },
+        { details: { method: 'GET', path: '/_ping', daemon_message: `API version ${daemonVersion}`, api_version: daemonVersion, daemon_version: daemonVersion, min_version: min, min_api_version: min, docker_host: this.#options.hostValue } },
       );
     }
     return choice.version;

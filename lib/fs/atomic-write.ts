@@ -49,10 +49,11 @@ export async function writeFileAtomic(file: string, data: string, options: Write
   const bytes = Buffer.from(data, 'utf8');
   const folder = path.dirname(file);
   const temp = path.join(folder, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const mode = options.mode ?? (await currentMode(file)) ?? 0o644;
+  const existing = await currentStat(file);
+  const mode = options.mode ?? existing?.mode ?? 0o644;
 
   try {
-    await writeNewFile(temp, bytes, mode);
+    await writeNewFile(temp, bytes, mode, existing);
     try {
       await rename(temp, file);
     } catch (error) {
@@ -68,10 +69,14 @@ export async function writeFileAtomic(file: string, data: string, options: Write
   }
 }
 
-async function writeNewFile(temp: string, bytes: Buffer, mode: number): Promise<void> {
+async function writeNewFile(temp: string, bytes: Buffer, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
   const handle = await fs.open(temp, 'wx', mode);
   try {
     await handle.chmod(mode);
+    // A monitor running as root replaces a file in the user's checkout: keep the file's owner, where allowed.
+    if (owner) await handle.chown(owner.uid, owner.gid).catch((error: unknown) => {
+      if (errorCode(error) !== 'EPERM') throw error;
+    });
     await writeAll(handle, bytes);
     await handle.sync();
   } finally {
@@ -116,9 +121,10 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
-async function currentMode(file: string): Promise<number | undefined> {
+async function currentStat(file: string): Promise<{ mode: number; uid: number; gid: number } | undefined> {
   try {
-    return (await fs.stat(file)).mode & 0o7777;
+    const stat = await fs.stat(file);
+    return { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
     throw error;

@@ -188,8 +188,12 @@ function readFailure(where: string, value: unknown): MountFailure | undefined {
   if (value.step !== undefined && typeof value.step !== 'string') {
     throw new RecordProblem(`${where}.error.step must be a string`);
   }
+  if (value.details !== undefined && !isPlainObject(value.details)) {
+    throw new RecordProblem(`${where}.error.details must be an object`);
+  }
   const failure: MountFailure = { code: value.code, message: value.message };
   if (value.step !== undefined) failure.step = value.step;
+  if (value.details !== undefined) failure.details = value.details as Record<string, unknown>;
   return failure;
 }
 

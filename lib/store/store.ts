@@ -298,7 +298,7 @@ function sameSpec(mount: Mount, spec: ApplyResult['spec']): boolean {
 
 function sameFailure(a: MountFailure | undefined, b: MountFailure | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.code === b.code && a.message === b.message && a.step === b.step;
+  return a.code === b.code && a.message === b.message && a.step === b.step && JSON.stringify(a.details) === JSON.stringify(b.details);
 }
 
 function optionError(option: string, value: unknown, reason: string): ConfigError {

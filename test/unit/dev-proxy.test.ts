@@ -5,18 +5,18 @@
  * The process tests run servers/dev-proxy/main.ts as a child process.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { MountStore } from '../../lib/store/index.js';
 import { createHostPathPolicy } from '../../lib/validation/index.js';
 import { createDevProxyHandler, type DevProxyOptions } from '../../servers/dev-proxy/handler.js';
-import { freePort, REPO_ROOT } from '../helpers/stack.js';
+import { listen, send, sendJson } from '../helpers/http.js';
+import { collect, logMessages, spawnServer, waitForLog } from '../helpers/process.js';
+import { freePort } from '../helpers/stack.js';
 
 interface RecordedRequest {
   method: string;
@@ -41,34 +41,8 @@ interface FakeMonitor {
   reply: (request: RecordedRequest) => MonitorReply;
 }
 
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  body: any;
-}
-
-interface SendOptions {
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  /** Body parts written one by one without a Content-Length, so the request is chunked. */
-  chunks?: Buffer[];
-  /** Connection pool for the request. Default: a new connection closed after the reply. */
-  agent?: Agent;
-}
-
 const okEnvelope = JSON.stringify({ success: true, message: 'ok', data: null });
 
-async function listen(t: TestContext, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** Starts a fake monitor that records every request and responds with what `reply` returns. */
 async function fakeMonitor(t: TestContext, reply: FakeMonitor['reply'] = () => ({ status: 200, body: okEnvelope })): Promise<FakeMonitor> {
   const monitor: FakeMonitor = { api: '', requests: [], reply };
   const server = createServer((incoming, response) => {
@@ -103,38 +77,6 @@ async function startProxy(t: TestContext, options: DevProxyOptions): Promise<str
 }
 
 /** Sends one request with node:http, so the path goes out exactly as written, and reads the whole reply. */
-function send(base: string, method: string, path: string, options: SendOptions = {}): Promise<Reply> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const outgoing = request({ host: hostname, port, method, path, headers: options.headers, agent: options.agent ?? false }, (incoming: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('error', reject);
-      incoming.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text, body });
-      });
-    });
-    outgoing.on('error', reject);
-    if (options.chunks) {
-      for (const chunk of options.chunks) outgoing.write(chunk);
-      outgoing.end();
-    } else {
-      outgoing.end(options.body);
-    }
-  });
-}
-
-function sendJson(base: string, method: string, path: string, value: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return send(base, method, path, { body: JSON.stringify(value), headers: { 'content-type': 'application/json', ...headers } });
-}
-
 async function tempStore(t: TestContext): Promise<{ store: MountStore; file: string }> {
   const folder = await mkdtemp(join(tmpdir(), 'mount-core-proxy-'));
   t.after(() => rm(folder, { recursive: true, force: true }));
@@ -512,61 +454,12 @@ const PROXY_VARIABLES = [
   'WORKSPACE_ROOT', 'MOUNT_DATA_FILE', 'HOST_PATH_ALLOW', 'HOST_PATH_DENY', 'HOST_PATH_STYLE',
 ];
 
-function spawnProxy(t: TestContext, variables: Record<string, string>): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of PROXY_VARIABLES) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'servers/dev-proxy/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...env, ...variables },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return child;
-}
-
-/** Collects the messages of the JSON log lines a child writes on stdout. */
-function logMessages(child: ChildProcess): string[] {
-  const messages: string[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        messages.push(String((JSON.parse(line) as { message?: unknown }).message));
-      } catch {
-        // Lines that are not JSON are skipped.
-      }
-    }
-  });
-  return messages;
-}
-
-/** Polls until `messages` contains `message`, and fails when the child exits first. */
-async function waitForLog(child: ChildProcess, messages: string[], message: string): Promise<void> {
-  while (!messages.includes(message)) {
-    if (child.exitCode !== null || child.signalCode !== null) assert.fail(`process exited before logging "${message}"`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function collect(stream: NodeJS.ReadableStream | null): () => string {
-  let text = '';
-  stream?.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-  });
-  return () => text;
-}
-
 /** Runs the proxy against a monitor that responds after 500 ms, sends SIGTERM while a request is in flight, and returns the outcome. */
 async function stopDuringRequest(t: TestContext, agent?: Agent) {
   const answer = '{"success":true,"message":"slow list","data":{"revision":3,"mounts":[]}}';
   const monitor = await fakeMonitor(t, () => ({ status: 200, body: answer, delayMs: 500 }));
   const port = await freePort();
-  const child = spawnProxy(t, { PORT: String(port), HOST: '127.0.0.1', MONITOR_API: monitor.api });
+  const child = spawnServer(t, 'servers/dev-proxy/main.ts', PROXY_VARIABLES, { PORT: String(port), HOST: '127.0.0.1', MONITOR_API: monitor.api });
   const exited = once(child, 'exit');
   const messages = logMessages(child);
   await waitForLog(child, messages, 'dev proxy started');
@@ -601,7 +494,7 @@ test('proxy closes keep-alive connections on sigterm', { timeout: 10_000 }, asyn
 });
 
 test('proxy rejects invalid port at start', { timeout: 10_000 }, async (t) => {
-  const child = spawnProxy(t, { PORT: 'abc', HOST: '127.0.0.1', MONITOR_API: await closedMonitorApi() });
+  const child = spawnServer(t, 'servers/dev-proxy/main.ts', PROXY_VARIABLES, { PORT: 'abc', HOST: '127.0.0.1', MONITOR_API: await closedMonitorApi() });
   const stderr = collect(child.stderr);
   const [code] = await once(child, 'exit');
   assert.notEqual(code, 0);
@@ -613,7 +506,7 @@ test('proxy rejects invalid port at start', { timeout: 10_000 }, async (t) => {
 test('proxy rejects invalid path style', { timeout: 10_000 }, async (t) => {
   const folder = await mkdtemp(join(tmpdir(), 'mount-core-proxy-'));
   t.after(() => rm(folder, { recursive: true, force: true }));
-  const child = spawnProxy(t, {
+  const child = spawnServer(t, 'servers/dev-proxy/main.ts', PROXY_VARIABLES, {
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     MONITOR_API: await closedMonitorApi(),

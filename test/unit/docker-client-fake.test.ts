@@ -131,7 +131,7 @@ test('rejects a daemon below min version', async (t) => {
   const engine = await fakeEngine(t, withPing('1.40'));
   const docker = client(t, { host: engine.host });
   const error = await rejection(docker.containerInspect({ id: 'abc' }));
-  assert.equal(error.code, 'ENGINE_ERROR');
+  assert.equal(error.code, 'ENGINE_VERSION_UNSUPPORTED');
   assert.equal(error.details.api_version, '1.40');
   assert.equal(error.details.min_api_version, '1.41');
   assert.deepEqual(paths(engine), ['GET /_ping']);
@@ -141,7 +141,7 @@ test('version order is numeric', async (t) => {
   const engine = await fakeEngine(t, withPing('1.9'));
   const docker = client(t, { host: engine.host });
   const error = await rejection(docker.apiVersion());
-  assert.equal(error.code, 'ENGINE_ERROR');
+  assert.equal(error.code, 'ENGINE_VERSION_UNSUPPORTED');
 });
 
 test('falls back to /version without header', async (t) => {

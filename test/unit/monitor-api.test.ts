@@ -5,11 +5,9 @@
  * servers/monitor/main.ts as a child process.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -20,19 +18,9 @@ import { checkHostPath, createHostPathPolicy, managedTargetTest } from '../../li
 import { createLogger } from '../../servers/common/log.js';
 import { createMonitorHandler } from '../../servers/monitor/app.js';
 import { loadMonitorConfig } from '../../servers/monitor/config.js';
+import { listen, send, sendJson } from '../helpers/http.js';
+import { logMessages, spawnServer, waitForLog } from '../helpers/process.js';
 import { eventually, freePort, REPO_ROOT } from '../helpers/stack.js';
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  body: any;
-}
-
-interface SendOptions {
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
 
 interface TestMonitor {
   base: string;
@@ -60,15 +48,6 @@ async function tempFolder(t: TestContext): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'mount-core-monitor-'));
   t.after(() => rm(folder, { recursive: true, force: true }));
   return folder;
-}
-
-async function listen(t: TestContext, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /**
@@ -122,33 +101,6 @@ async function seededMonitor(t: TestContext, env: Record<string, string> = {}): 
 }
 
 /** Sends one request with node:http, so the path goes out exactly as written, and reads the whole reply. */
-function send(base: string, method: string, path: string, options: SendOptions = {}): Promise<Reply> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const outgoing = request({ host: hostname, port, method, path, headers: options.headers, agent: false }, (incoming: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('error', reject);
-      incoming.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text, body });
-      });
-    });
-    outgoing.on('error', reject);
-    outgoing.end(options.body);
-  });
-}
-
-function sendJson(base: string, method: string, path: string, value: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return send(base, method, path, { body: JSON.stringify(value), headers: { 'content-type': 'application/json', ...headers } });
-}
-
 /** Polls the operation until it has succeeded or failed. */
 async function settledOperation(base: string, id: string): Promise<any> {
   return eventually(
@@ -577,50 +529,9 @@ const MONITOR_VARIABLES = [
   'LANGUAGE', 'LOG_LEVEL', 'SELF_CONTAINER_ID',
 ];
 
-function spawnMonitor(t: TestContext, variables: Record<string, string>): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of MONITOR_VARIABLES) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'servers/monitor/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...env, ...variables },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return child;
-}
-
-/** Collects the messages of the JSON log lines a child writes on stdout. */
-function logMessages(child: ChildProcess): string[] {
-  const messages: string[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        messages.push(String((JSON.parse(line) as { message?: unknown }).message));
-      } catch {
-        // Lines that are not JSON are skipped.
-      }
-    }
-  });
-  return messages;
-}
-
-/** Polls until `messages` contains `message`, and fails when the child exits first. */
-async function waitForLog(child: ChildProcess, messages: string[], message: string): Promise<void> {
-  while (!messages.includes(message)) {
-    if (child.exitCode !== null || child.signalCode !== null) assert.fail(`process exited before logging "${message}"`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 test('monitor rejects invalid debug mode at start', { timeout: 10_000 }, async (t) => {
   const folder = await tempFolder(t);
-  const child = spawnMonitor(t, {
+  const child = spawnServer(t, 'servers/monitor/main.ts', MONITOR_VARIABLES, {
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     DEBUG_MODE: 'maybe',
@@ -642,7 +553,7 @@ test('monitor rejects invalid debug mode at start', { timeout: 10_000 }, async (
 test('monitor serves health until sigterm', { timeout: 10_000 }, async (t) => {
   const folder = await tempFolder(t);
   const port = await freePort();
-  const child = spawnMonitor(t, {
+  const child = spawnServer(t, 'servers/monitor/main.ts', MONITOR_VARIABLES, {
     PORT: String(port),
     HOST: '127.0.0.1',
     MOUNT_DATA_FILE: join(folder, 'mounts.json'),

@@ -12,6 +12,7 @@ import { DEFAULT_BODY_LIMIT, readJsonBody, requestLanguage, Router, sendError, s
 import { text, type Language } from '../../lib/messages.js';
 import type { MountStore } from '../../lib/store/index.js';
 import { validateMountKey, validateMountRequest, type HostPathPolicy } from '../../lib/validation/index.js';
+import { buildDevProxyOpenApi } from './openapi.js';
 
 export interface DevProxyFallback {
   /** The store the monitor reads, on the shared volume. */
@@ -47,6 +48,8 @@ export interface DevProxyHandler {
   (req: IncomingMessage, res: ServerResponse, next?: () => void): void;
   /** Closes the handler's own connection pool. */
   close(): Promise<void>;
+  /** The `METHOD pattern` pairs the handler answers, with the prefix. */
+  readonly routes: string[];
 }
 
 interface Forward {
@@ -80,7 +83,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
 
   /** Each original route: its monitor target and how the fallback answers it. */
   interface ProxyRoute extends Forward {
-    kind: 'health' | 'save' | 'list' | 'get' | 'remove' | 'restart' | 'operation';
+    kind: 'health' | 'openapi' | 'save' | 'list' | 'get' | 'remove' | 'restart' | 'operation';
   }
   let selected: ProxyRoute | undefined;
   const select = (route: (params: Record<string, string>) => ProxyRoute) => (ctx: { params: Record<string, string> }) => {
@@ -88,6 +91,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   };
   const routes = new Router()
     .add('GET', '/test-monitor', select(() => ({ kind: 'health', method: 'GET', path: '/health' })))
+    .add('GET', '/openapi.json', select(() => ({ kind: 'openapi', method: 'GET', path: '' })))
     .add('POST', '/mount', select(() => ({ kind: 'save', method: 'POST', path: '/mounts' })))
     .add('GET', '/mounts', select(() => ({ kind: 'list', method: 'GET', path: '/mounts' })))
     .add('GET', '/mount/:userId/:workspaceId', select((p) => ({ kind: 'get', method: 'GET', path: `/mounts/${enc(p.userId!)}/${enc(p.workspaceId!)}` })))
@@ -166,6 +170,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   async function handle(req: IncomingMessage, res: ServerResponse, language: Language, pathname: string): Promise<void> {
     const rest = pathname.slice(prefix.length) || '/';
     const { route, params } = routeOf(req.method ?? 'GET', rest);
+    if (route.kind === 'openapi') return sendJson(res, 200, openapi);
     const body = req.method === 'POST' ? await readRawBody(req) : undefined;
 
     let upstream: Dispatcher.ResponseData;
@@ -211,6 +216,8 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
       sendError(res, error, language);
     });
   }) as DevProxyHandler;
+  const openapi = buildDevProxyOpenApi(prefix);
+  Object.defineProperty(handler, 'routes', { value: routes.list().map((route) => route.replace(' /', ` ${prefix}/`)), enumerable: true });
   handler.close = async () => {
     await ownDispatcher?.close();
   };

@@ -1,7 +1,7 @@
 /** The monitor's HTTP routes: one router, one error mapper, one not-found answer. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, MountCoreError, type ErrorCode } from '../../lib/errors.js';
-import { readJsonBody, requestLanguage, requireBearer, Router, sendError, sendSuccess, type RouteContext } from '../../lib/http/index.js';
+import { readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess, type RouteContext } from '../../lib/http/index.js';
 import { text, type Language, type MessageKey } from '../../lib/messages.js';
 import type { Operation } from '../../lib/reconciler/operations.js';
 import type { Reconciler } from '../../lib/reconciler/reconciler.js';
@@ -11,7 +11,10 @@ import type { MountStore } from '../../lib/store/index.js';
 import type { Mount } from '../../lib/types.js';
 import { validateMountKey, validateMountRequest, type HostPathPolicy } from '../../lib/validation/index.js';
 import { errorFields, type Logger } from '../common/log.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../common/prometheus.js';
 import type { MonitorConfig } from './config.js';
+import { routeLabeler, type MonitorMetrics } from './metrics.js';
+import { buildMonitorOpenApi } from './openapi.js';
 
 export interface MonitorDeps {
   config: MonitorConfig;
@@ -21,13 +24,21 @@ export interface MonitorDeps {
   policy: HostPathPolicy;
   isManaged: (containerPath: string) => boolean;
   log: Logger;
+  /** Serves `/metrics` and counts requests. Default: none, and `/metrics` answers 404. */
+  metrics?: MonitorMetrics;
 }
+
+/** The monitor's request handler; `routes` lists its `METHOD pattern` pairs, as Router.list() does. */
+export type MonitorHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { routes: string[] };
+
+/** Routes that answer without the bearer token. */
+const OPEN_PATHS = new Set(['/api/health', '/api/openapi.json']);
 
 const FAILURE_STATUS: Partial<Record<string, number>> = { BIND_SOURCE_MISSING: 400, BIND_SOURCE_NOT_DIRECTORY: 400, PATH_NOT_ALLOWED: 403, RECREATE_REFUSED: 409, DOCKER_UNAVAILABLE: 503 };
 const summary = (operation: Operation | undefined) => (operation ? { id: operation.id, kind: operation.kind, state: operation.state } : null);
 
 /** Builds the monitor's request handler. */
-export function createMonitorHandler(deps: MonitorDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
   const { config, store, reconciler, engine, policy, log } = deps;
   const router = new Router();
   // Each response's language, chosen from its request's Accept-Language.
@@ -154,13 +165,25 @@ export function createMonitorHandler(deps: MonitorDeps): (req: IncomingMessage, 
     ok(res, 202, 'apply_accepted', { operation: summary(operation) });
   });
 
-  return (req, res) => {
+  const openapi = buildMonitorOpenApi();
+  router.add('GET', '/api/openapi.json', ({ res }) => sendJson(res, 200, openapi));
+
+  router.add('GET', '/metrics', async ({ res }) => {
+    if (!deps.metrics) throw new HttpError('ROUTE_NOT_FOUND', 404, 'metrics are not enabled on this monitor', { details: { method: 'GET', path: '/metrics' } });
+    const body = await deps.metrics.render();
+    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  const routeOf = routeLabeler(router.list());
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const language = requestLanguage(req, config.language);
     languages.set(res, language);
     const url = new URL(req.url ?? '/', 'http://monitor.invalid');
+    if (deps.metrics) res.once('finish', () => deps.metrics?.observeRequest(routeOf(url.pathname), req.method ?? 'GET', res.statusCode));
     const handle = async () => {
       const match = router.match(req.method ?? 'GET', url.pathname);
-      if (url.pathname !== '/api/health') requireBearer(req, config.token);
+      if (!OPEN_PATHS.has(url.pathname)) requireBearer(req, config.token);
       await match.handler({ req, res, params: match.params, query: url.searchParams });
     };
     handle().catch((error: unknown) => {
@@ -170,6 +193,7 @@ export function createMonitorHandler(deps: MonitorDeps): (req: IncomingMessage, 
       sendError(res, error, language);
     });
   };
+  return Object.assign(handler, { routes: router.list() });
 }
 
 function notFound(userId: string, workspaceId: string): MountCoreError {

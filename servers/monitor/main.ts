@@ -3,7 +3,6 @@
 import { watch, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, dirname } from 'node:path';
-import { subscribe } from 'node:diagnostics_channel';
 import { syncComposeFile } from '../../lib/compose/index.js';
 import { DockerClient } from '../../lib/docker/index.js';
 import { MountCoreError } from '../../lib/errors.js';
@@ -16,6 +15,8 @@ import { managedTargetTest } from '../../lib/validation/managed-target.js';
 import { createLogger, errorFields } from '../common/log.js';
 import { createMonitorHandler } from './app.js';
 import { loadMonitorConfig, type MonitorConfig } from './config.js';
+import { subscribeEventLog } from './event-log.js';
+import { MonitorMetrics } from './metrics.js';
 
 /** Finds this process's container id in its mount table, where Docker names the container's own files. */
 function detectSelfContainerId(): string | undefined {
@@ -66,18 +67,12 @@ const reconciler = new Reconciler({
   recreate: { stopTimeoutSeconds: config.stopTimeoutSeconds, startTimeoutMs: config.startTimeoutMs, minUptimeMs: config.minUptimeMs },
 });
 
-subscribe('mount-core:reconciler', (message) => {
-  const event = message as { event: string; operation: { id: string; kind: string; state?: string; duration_ms?: number; error?: unknown; result?: unknown }; step?: string };
-  const ids = { operation_id: event.operation.id, kind: event.operation.kind };
-  if (event.event === 'operation-start') log.info('operation started', ids);
-  else if (event.event === 'step') log.debug('operation step', { ...ids, step: event.step });
-  else if (event.operation.state === 'failed') log.error('operation failed', { ...ids, duration_ms: event.operation.duration_ms, error: event.operation.error });
-  else log.info('operation finished', { ...ids, duration_ms: event.operation.duration_ms, result: event.operation.result });
-});
+subscribeEventLog(log);
+const metrics = new MonitorMetrics({ store });
 
 const server = createServer(
   { requestTimeout: 120_000, headersTimeout: 10_000, keepAliveTimeout: 5000 },
-  createMonitorHandler({ config, store, reconciler, engine, policy, isManaged, log }),
+  createMonitorHandler({ config, store, reconciler, engine, policy, isManaged, log, metrics }),
 );
 
 // Changes made by others (the proxy in fallback, an operator) are noticed by a watch and, as a backstop, a poll.

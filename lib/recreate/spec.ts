@@ -92,8 +92,15 @@ function hostConfigFor(inspect: ContainerInspect, mounts: MountSpec[], isManaged
   return host;
 }
 
-function endpointFor(settings: EndpointSettings, oldShortId: string): EndpointSettings {
-  const aliases = (settings.Aliases ?? []).filter((alias) => alias !== oldShortId);
+/**
+ * Copies the parts of an endpoint that a user configures. The Engine adds the
+ * short id as an alias, and below API 1.45 also the hostname, so both are left
+ * out and the Engine adds them again for the replacement. DNSNames (API 1.45),
+ * addresses and the endpoint's MacAddress are what the Engine assigned at
+ * start, so they are not copied either.
+ */
+function endpointFor(settings: EndpointSettings, derivedAliases: Set<string>): EndpointSettings {
+  const aliases = (settings.Aliases ?? []).filter((alias) => !derivedAliases.has(alias));
   const endpoint: EndpointSettings = {};
   if (aliases.length > 0) endpoint.Aliases = aliases;
   if (settings.IPAMConfig) endpoint.IPAMConfig = settings.IPAMConfig;
@@ -129,8 +136,16 @@ export function buildReplacementSpec(
   const laterNetworks: ReplacementSpec['laterNetworks'] = [];
   const attachable = !['host', 'none', ''].includes(networkMode) && !networkMode.startsWith('container:');
   if (attachable && networks.length > 0) {
-    const endpoints = networks.map(([name, settings]) => [name, endpointFor(settings, shortId)] as const);
+    const derivedAliases = new Set([shortId]);
+    if (compareVersions(options.apiVersion, '1.45') < 0 && inspect.Config.Hostname) derivedAliases.add(inspect.Config.Hostname);
+    const endpoints = networks.map(([name, settings]) => [name, endpointFor(settings, derivedAliases)] as const);
     const primary = endpoints.find(([name]) => name === networkMode) ?? endpoints[0]!;
+    // Config.MacAddress is the address configured for the primary network, so only a chosen one is copied.
+    // From API 1.44 the Engine takes it on the endpoint and rejects a Config.MacAddress that differs.
+    // NOTE: from API 1.44 a MAC address chosen for another network cannot be distinguished from an assigned one, so it is not kept.
+    const macAddress = inspect.Config.MacAddress;
+    if (macAddress && compareVersions(options.apiVersion, '1.44') >= 0) primary[1].MacAddress = macAddress;
+    else if (macAddress) body.MacAddress = macAddress;
     if (compareVersions(options.apiVersion, '1.44') >= 0) {
       body.NetworkingConfig = { EndpointsConfig: Object.fromEntries(endpoints) };
     } else {

@@ -1,7 +1,7 @@
 /**
  * Recreates a container with a new set of managed bind mounts through the
- * Engine API. This file is longer than most because the steps and their
- * rollback share one state object and read best side by side.
+ * Engine API. The steps are here; undoing them is in rollback.ts, the errors
+ * callers see are built in failures.ts, and crash repair is in repair.ts.
  *
  * Invariants:
  * 1. The replacement is created, with every mount it needs, before anything
@@ -17,16 +17,25 @@
  *    any point can be finished or undone by `repairRecreate`.
  * 5. The replacement runs the same image id as the old container, even when
  *    the tag has since moved to another image.
+ * 6. A container that cannot be recreated safely is refused with
+ *    RECREATE_REFUSED before the journal is written or anything changes. That
+ *    is the caller's own container, one with AutoRemove, a paused one, a Swarm
+ *    task, and one that other containers reference through a `container:`
+ *    mode or VolumesFrom.
  */
-import { EngineError, MountCoreError, RecreateError, RecreateRefusedError, type RecreateStep } from '../errors.js';
+import { RecreateError, type RecreateStep } from '../errors.js';
 import type { ContainerInspect } from '../docker/types.js';
 import type { MountSpec } from '../types.js';
 import type { RecreateEngine } from './engine.js';
+import { toRecreateFailure, toRemoveOldFailure } from './failures.js';
 import type { JournalEntry, RecreateJournal, RestartPolicy } from './journal.js';
 import { MemoryRecreateJournal } from './journal.js';
+import { checkNoDependents, checkRecreatable } from './refusals.js';
+import { ignoreMissing, rollBack } from './rollback.js';
 import { buildReplacementSpec, managedMountsOf, sameMounts, type ManagedTargetTest } from './spec.js';
-import { checkRecreatable } from './refusals.js';
 import { waitUntilRunning } from './wait.js';
+
+export { missingBindSource } from './failures.js';
 
 export const NEXT_SUFFIX = '-mount-core-next';
 export const PREV_SUFFIX = '-mount-core-prev';
@@ -68,23 +77,6 @@ export interface RecreateResult {
   warnings: string[];
 }
 
-const MISSING_SOURCE = /bind source path does not exist:\s*(.+)$/;
-
-/** Returns the host path of a missing bind source named in an Engine error, if the error is one. */
-export function missingBindSource(error: unknown): string | undefined {
-  if (!(error instanceof EngineError) || error.statusCode !== 400) return undefined;
-  return MISSING_SOURCE.exec(error.daemonMessage.trim())?.[1]?.trim();
-}
-
-async function ignoreMissing<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (error instanceof EngineError && error.isNotFound) return undefined;
-    throw error;
-  }
-}
-
 /** Picks the tag when it still names the old container's image id, else the id itself. */
 async function imageReference(engine: RecreateEngine, old: ContainerInspect): Promise<string> {
   const tag = old.Config.Image;
@@ -122,6 +114,7 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
   step = 'check' as RecreateStep;
   await options.onStep?.('check', { ...entry });
   checkRecreatable(old, options.selfContainerId);
+  await checkNoDependents(engine, old);
 
   let parked = false;
   let policyParked = false;
@@ -197,64 +190,18 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
       warnings: created.Warnings ?? [],
     };
   } catch (error) {
-    if (step === 'remove-old') {
-      // The replacement runs; only the parked old container is left over. Repair removes it later.
-      throw new RecreateError('RECREATE_FAILED', step, false, `the replacement runs but removing the old container failed: ${describe(error)}`, {
-        cause: error,
-        details: { container: name, reason: describe(error), new_id: entry.new_id },
-      });
-    }
+    // The replacement runs; only the parked old container is left over, and repair removes it later.
+    if (step === 'remove-old') throw toRemoveOldFailure(error, name, entry.new_id);
+    let rollbackError: unknown;
     const restored = await rollBack(engine, entry, { parked, policyParked, stoppedOld }).then(
       () => true,
-      () => false,
+      (caught: unknown) => {
+        rollbackError = caught;
+        return false;
+      },
     );
+    // A failed rollback keeps the journal, so that repairRecreate can finish the job.
     if (restored) await journal.clear();
-    throw failure(error, step, restored, name);
-  }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof EngineError) return error.daemonMessage;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function failure(error: unknown, step: RecreateStep, restored: boolean, name: string): MountCoreError {
-  if (error instanceof RecreateRefusedError) return error;
-  if (error instanceof RecreateError && error.code === 'BIND_SOURCE_NOT_DIRECTORY') {
-    return new RecreateError(error.code, error.step, restored, error.message, { details: error.details });
-  }
-  const source = missingBindSource(error);
-  if (source !== undefined) {
-    return new RecreateError('BIND_SOURCE_MISSING', step, restored, `host path ${source} does not exist; ${name} was not recreated`, {
-      cause: error,
-      details: { path: source, container: name },
-    });
-  }
-  const details: Record<string, unknown> = { container: name, reason: describe(error) };
-  if (error instanceof EngineError) details.daemon_message = error.daemonMessage;
-  if (error instanceof MountCoreError && error.code !== 'ENGINE_ERROR') details.cause_code = error.code;
-  const state = restored ? 'the old container was restored' : 'restoring the old container failed';
-  return new RecreateError('RECREATE_FAILED', step, restored, `recreate of ${name} failed at step ${step} (${describe(error)}); ${state}`, {
-    cause: error,
-    details,
-  });
-}
-
-/** Undoes a recreate that stopped before the replacement was confirmed; steps already undone are skipped. */
-export async function rollBack(
-  engine: RecreateEngine,
-  entry: JournalEntry,
-  done: { parked: boolean; policyParked: boolean; stoppedOld: boolean },
-): Promise<void> {
-  if (entry.new_id) {
-    await ignoreMissing(engine.containerRemove({ id: entry.new_id, force: true, volumes: false }));
-  }
-  if (done.parked) await engine.containerRename({ id: entry.old_id, name: entry.name });
-  if (done.policyParked) {
-    await engine.containerUpdate({ id: entry.old_id, body: { RestartPolicy: entry.old_restart_policy } });
-  }
-  if (done.stoppedOld || entry.old_running) {
-    const old = await engine.containerInspect({ id: entry.old_id });
-    if (!old.State.Running) await engine.containerStart({ id: entry.old_id });
+    throw toRecreateFailure(error, step, restored, name, rollbackError);
   }
 }

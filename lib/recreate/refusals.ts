@@ -1,23 +1,88 @@
 /** Containers a recreate must not touch, checked before any change. */
-import { RecreateRefusedError } from '../errors.js';
+import { EngineError, RecreateRefusedError } from '../errors.js';
 import type { ContainerInspect } from '../docker/types.js';
+import type { RecreateEngine } from './engine.js';
+
+/** How many containers are inspected at once while looking for dependents. */
+const INSPECT_BATCH = 8;
+
+function refusal(container: ContainerInspect, reason: string, message: string, details: Record<string, unknown> = {}): RecreateRefusedError {
+  const name = container.Name.replace(/^\//, '');
+  return new RecreateRefusedError(`refusing to recreate ${name}: ${message}`, { details: { container: name, reason, ...details } });
+}
 
 /** Throws RECREATE_REFUSED when recreating `container` could not be done safely. */
 export function checkRecreatable(container: ContainerInspect, selfContainerId: string | undefined): void {
-  const name = container.Name.replace(/^\//, '');
-  const refuse = (reason: string, message: string): never => {
-    throw new RecreateRefusedError(`refusing to recreate ${name}: ${message}`, { details: { container: name, reason } });
-  };
   if (selfContainerId && (container.Id === selfContainerId || container.Id.startsWith(selfContainerId))) {
-    refuse('self', 'it is the container this monitor runs in, and stopping it would stop the recreate halfway');
+    throw refusal(container, 'self', 'it is the container this monitor runs in, and stopping it would stop the recreate halfway');
   }
   if (container.HostConfig.AutoRemove) {
-    refuse('auto_remove', 'it has AutoRemove set, so stopping it would delete it before the replacement runs');
+    throw refusal(container, 'auto_remove', 'it has AutoRemove set, so stopping it would delete it before the replacement runs');
   }
   if (container.State.Paused) {
-    refuse('paused', 'it is paused; unpause it first');
+    throw refusal(container, 'paused', 'it is paused; unpause it first');
   }
   if (container.Config.Labels?.['com.docker.swarm.task.id']) {
-    refuse('swarm_task', 'it is a Swarm task; Swarm would replace it on its own');
+    throw refusal(container, 'swarm_task', 'it is a Swarm task; Swarm would replace it on its own');
+  }
+}
+
+/**
+ * Returns the container references in `other`'s HostConfig that point to
+ * another container: `container:<ref>` network, IPC and PID modes, and
+ * `VolumesFrom` entries (`<ref>[:ro|:rw]`).
+ */
+function containerReferences(other: ContainerInspect): string[] {
+  const host = other.HostConfig;
+  const modes = [host.NetworkMode, host.IpcMode, host.PidMode]
+    .filter((mode): mode is string => typeof mode === 'string' && mode.startsWith('container:'))
+    .map((mode) => mode.slice('container:'.length));
+  const volumesFrom = (host.VolumesFrom ?? []).map((entry) => entry.replace(/:(ro|rw)$/, ''));
+  return [...modes, ...volumesFrom].map((ref) => ref.replace(/^\//, ''));
+}
+
+/** Inspects a container, or returns undefined when it was removed after the list was taken. */
+async function inspectIfPresent(engine: RecreateEngine, id: string): Promise<ContainerInspect | undefined> {
+  try {
+    return await engine.containerInspect({ id });
+  } catch (error) {
+    if (error instanceof EngineError && error.isNotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Lists the names of other containers, running or not, that share the
+ * namespaces or volumes of `target` through a `container:` mode or
+ * VolumesFrom. They keep pointing at the old container's id, so removing it
+ * would break them. A reference is the full id, the name, or an id prefix
+ * that is not also another container's name, as the Engine resolves it.
+ */
+export async function findDependents(engine: RecreateEngine, target: ContainerInspect): Promise<string[]> {
+  const targetName = target.Name.replace(/^\//, '');
+  const all = await engine.containerList({ all: true });
+  const names = new Set(all.flatMap((summary) => (summary.Names ?? []).map((name) => name.replace(/^\//, ''))));
+  const refersToTarget = (ref: string): boolean =>
+    ref === target.Id || ref === targetName || (/^[0-9a-f]+$/.test(ref) && target.Id.startsWith(ref) && !names.has(ref));
+
+  const others = all.filter((summary) => summary.Id !== target.Id);
+  const dependents: string[] = [];
+  for (let start = 0; start < others.length; start += INSPECT_BATCH) {
+    const batch = others.slice(start, start + INSPECT_BATCH);
+    const inspects = await Promise.all(batch.map((summary) => inspectIfPresent(engine, summary.Id)));
+    for (const other of inspects) {
+      if (other && containerReferences(other).some(refersToTarget)) dependents.push(other.Name.replace(/^\//, ''));
+    }
+  }
+  return dependents.sort();
+}
+
+/** Throws RECREATE_REFUSED with `details.dependents` when other containers depend on `target`. */
+export async function checkNoDependents(engine: RecreateEngine, target: ContainerInspect): Promise<void> {
+  const dependents = await findDependents(engine, target);
+  if (dependents.length > 0) {
+    throw refusal(target, 'dependents', `${dependents.join(', ')} share its namespaces or volumes and would be left pointing at the removed container; remove or recreate them without the reference first`, {
+      dependents,
+    });
   }
 }

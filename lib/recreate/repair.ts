@@ -8,7 +8,8 @@ import { EngineError } from '../errors.js';
 import type { ContainerInspect } from '../docker/types.js';
 import type { RecreateEngine } from './engine.js';
 import type { RecreateJournal } from './journal.js';
-import { NEXT_SUFFIX, PREV_SUFFIX, rollBack } from './recreate.js';
+import { NEXT_SUFFIX, PREV_SUFFIX } from './recreate.js';
+import { rollBack } from './rollback.js';
 
 export type RepairOutcome = 'nothing-to-do' | 'completed' | 'rolled-back' | 'leftovers-removed';
 
@@ -19,6 +20,19 @@ async function inspectOrUndefined(engine: RecreateEngine, id: string): Promise<C
     if (error instanceof EngineError && error.isNotFound) return undefined;
     throw error;
   }
+}
+
+/**
+ * Handles a journal whose old container is gone, removed by the recreate
+ * itself or by someone else: the replacement is the only copy of the
+ * container left, so it gets the name and runs when the old one ran.
+ */
+async function keepReplacement(engine: RecreateEngine, newId: string | undefined, name: string, wasRunning: boolean): Promise<RepairOutcome> {
+  const replacement = newId === undefined ? undefined : await inspectOrUndefined(engine, newId);
+  if (!replacement) return 'nothing-to-do';
+  if (replacement.Name.replace(/^\//, '') !== name) await engine.containerRename({ id: replacement.Id, name });
+  if (wasRunning && !replacement.State.Running) await engine.containerStart({ id: replacement.Id });
+  return 'completed';
 }
 
 /** Finishes or undoes an interrupted recreate of `name`; returns what it did. */
@@ -48,8 +62,10 @@ export async function repairRecreate(engine: RecreateEngine, journal: RecreateJo
           { ...entry, new_id: undefined },
           { parked: renamed, policyParked: policy !== entry.old_restart_policy.Name, stoppedOld: entry.old_running },
         );
+        outcome = 'rolled-back';
+      } else {
+        outcome = await keepReplacement(engine, entry.new_id, name, entry.old_running);
       }
-      outcome = 'rolled-back';
     }
     await journal.clear();
   }

@@ -21,7 +21,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function waitUntilRunning(engine: RecreateEngine, id: string, options: WaitOptions): Promise<number> {
   const deadline = options.now() + options.timeoutMs;
   let firstRunningAt: number | undefined;
-  let restartCount: unknown;
   let startedAt: string | undefined;
 
   const fail = (reason: string): never => {
@@ -34,18 +33,22 @@ export async function waitUntilRunning(engine: RecreateEngine, id: string, optio
     const inspect = await engine.containerInspect({ id });
     const { State: state } = inspect;
     const health = state.Health?.Status;
-    if (!state.Running || state.Restarting) {
+    // With a restart policy a crashing replacement never shows `exited`: it is restarting, or running again
+    // with a restart count above zero. The exit code is only kept while it is restarting.
+    const restarts = typeof inspect.RestartCount === 'number' ? inspect.RestartCount : 0;
+    if (state.Restarting) fail(`it exited with code ${state.ExitCode} and its restart policy is restarting it`);
+    if (restarts > 0) fail(`it exited and its restart policy restarted it ${restarts} time(s)`);
+    if (!state.Running) {
       if (firstRunningAt !== undefined || state.Status === 'exited' || state.Status === 'dead') {
         fail(`it is ${state.Status} (exit code ${state.ExitCode ?? 'unknown'})`);
       }
-    } else if (startedAt !== undefined && (state.StartedAt !== startedAt || inspect.RestartCount !== restartCount)) {
+    } else if (startedAt !== undefined && state.StartedAt !== startedAt) {
       fail('it restarted after it first ran');
     } else if (health === 'unhealthy') {
       fail('its healthcheck reports unhealthy');
     } else if (health === undefined || health === 'healthy') {
       firstRunningAt ??= options.now();
       startedAt ??= state.StartedAt;
-      restartCount ??= inspect.RestartCount;
       if (options.now() - firstRunningAt >= options.minUptimeMs) return firstRunningAt;
     }
     if (options.now() >= deadline) {

@@ -5,7 +5,7 @@
  * so a burst of changes costs at most two recreates.
  */
 import { channel } from 'node:diagnostics_channel';
-import { MountCoreError, RecreateError } from '../errors.js';
+import { hasCode, MountCoreError, RecreateError } from '../errors.js';
 import type { Mount, MountFailure, MountSpec } from '../types.js';
 import type { RecreateEngine } from '../recreate/engine.js';
 import type { RecreateJournal } from '../recreate/journal.js';
@@ -61,6 +61,16 @@ const toFailure = (error: unknown): MountFailure => {
     return failure;
   }
   return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
+};
+
+/**
+ * True when the Engine could not be reached: directly, or as the cause of a
+ * recreate that stopped part way. Such an apply keeps its mounts pending and
+ * is retried with backoff; a repair runs first when the recreate left work.
+ */
+const engineUnreachable = (error: unknown): boolean => {
+  const unreachable = (value: unknown) => hasCode(value, 'DOCKER_UNAVAILABLE') || hasCode(value, 'ENGINE_TIMEOUT');
+  return unreachable(error) || (error instanceof RecreateError && unreachable(error.cause));
 };
 
 const specOf = (m: MountSpec): MountSpec => ({ local_path: m.local_path, container_path: m.container_path, read_only: m.read_only });
@@ -124,6 +134,18 @@ export class Reconciler {
     return this.running !== undefined;
   }
 
+  /**
+   * Runs a pending retry now instead of after its backoff delay, for a caller
+   * that learns that the Engine responds again. Returns the operation, or
+   * undefined when no retry was pending.
+   */
+  retryNow(): Operation | undefined {
+    if (this.stopped || !this.retryTimer) return undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    return this.request('apply');
+  }
+
   /** Stops retries; a running operation finishes on its own. */
   close(): void {
     this.stopped = true;
@@ -154,7 +176,7 @@ export class Reconciler {
     } catch (error) {
       operation.state = 'failed';
       operation.error = toFailure(error);
-      if (operation.error.code === 'DOCKER_UNAVAILABLE' || operation.error.code === 'ENGINE_TIMEOUT') this.scheduleRetry();
+      if (engineUnreachable(error)) this.scheduleRetry();
     } finally {
       operation.finished_at = this.now().toISOString();
       operation.duration_ms = Date.now() - startedMs;
@@ -259,7 +281,7 @@ export class Reconciler {
       // A recreate that could not restore or clean up leaves work for the repair before the next apply.
       if (error instanceof RecreateError && !error.restored) this.repaired = false;
       const failure = toFailure(error);
-      if (failure.code !== 'DOCKER_UNAVAILABLE' && failure.code !== 'ENGINE_TIMEOUT') {
+      if (!engineUnreachable(error)) {
         const kept = (m: Mount) => actual.some((a) => sameMounts([specOf(m)], [a]));
         await store.recordApplyResult([
           ...candidates.map((m) => (kept(m) ? { spec: m, state: 'applied' as const } : { spec: m, state: 'failed' as const, error: failure })),

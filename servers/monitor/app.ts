@@ -5,6 +5,7 @@ import { readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJs
 import { text, type Language, type MessageKey } from '../../lib/messages.js';
 import type { Operation } from '../../lib/reconciler/operations.js';
 import type { Reconciler } from '../../lib/reconciler/reconciler.js';
+import type { WatchdogStats } from '../../lib/reconciler/watchdog.js';
 import { managedMountsOf } from '../../lib/recreate/spec.js';
 import type { DockerClient } from '../../lib/docker/index.js';
 import type { MountStore } from '../../lib/store/index.js';
@@ -26,6 +27,8 @@ export interface MonitorDeps {
   log: Logger;
   /** Serves `/metrics` and counts requests. Default: none, and `/metrics` answers 404. */
   metrics?: MonitorMetrics;
+  /** Source of the restart counters in `/api/debug/stats`. Default: none, and the stats show `watchdog: null`. */
+  watchdog?: { stats(): WatchdogStats };
 }
 
 /** The monitor's request handler; `routes` lists its `METHOD pattern` pairs, as Router.list() does. */
@@ -156,6 +159,7 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
       drift: { missing: desired.filter((m) => !actualKeys.has(key(m))), extra: actual.filter((m) => !desiredKeys.has(key(m))) },
       store_revision: snapshot.revision,
       operations: reconciler.status(),
+      watchdog: deps.watchdog?.stats() ?? null,
     });
   });
 

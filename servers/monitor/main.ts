@@ -7,6 +7,7 @@ import { syncComposeFile } from '../../lib/compose/index.js';
 import { DockerClient } from '../../lib/docker/index.js';
 import { MountCoreError } from '../../lib/errors.js';
 import { Reconciler } from '../../lib/reconciler/reconciler.js';
+import { ContainerWatchdog } from '../../lib/reconciler/watchdog.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
 import { repairRecreate } from '../../lib/recreate/repair.js';
 import { MountStore } from '../../lib/store/index.js';
@@ -15,6 +16,7 @@ import { managedTargetTest } from '../../lib/validation/managed-target.js';
 import { createLogger, errorFields } from '../common/log.js';
 import { createMonitorHandler } from './app.js';
 import { loadMonitorConfig, type MonitorConfig } from './config.js';
+import { subscribeWatchdogLog } from './watchdog-log.js';
 import { subscribeEventLog } from './event-log.js';
 import { MonitorMetrics } from './metrics.js';
 
@@ -68,11 +70,24 @@ const reconciler = new Reconciler({
 });
 
 subscribeEventLog(log);
+
+// Restarts the development container when it dies outside an apply. A reopened events stream means
+// that the Engine responds again, so an apply waiting for its backoff retry runs at once.
+const watchdog = new ContainerWatchdog({
+  engine,
+  container: config.devContainer,
+  isBusy: () => reconciler.busy,
+  onReconnect: () => {
+    const operation = reconciler.retryNow();
+    if (operation) log.info('engine reachable again; retrying the apply now', { operation_id: operation.id });
+  },
+});
+subscribeWatchdogLog(log);
 const metrics = new MonitorMetrics({ store });
 
 const server = createServer(
   { requestTimeout: 120_000, headersTimeout: 10_000, keepAliveTimeout: 5000 },
-  createMonitorHandler({ config, store, reconciler, engine, policy, isManaged, log, metrics }),
+  createMonitorHandler({ config, store, reconciler, engine, policy, isManaged, log, metrics, watchdog }),
 );
 
 // Changes made by others (the proxy in fallback, an operator) are noticed by a watch and, as a backstop, a poll.
@@ -110,6 +125,7 @@ server.listen(config.port, config.host, () => {
   if (!config.token) log.warn('MONITOR_TOKEN is not set: every route is open to anyone who can reach this port');
   // Start-up reconciliation: repair, then bring the container and the compose file in line with the store.
   reconciler.request('apply');
+  watchdog.start();
 });
 
 let stopping = false;
@@ -125,6 +141,7 @@ async function stop(signal: string): Promise<void> {
   const { running } = reconciler.status();
   // Let a running recreate finish, so the next start has nothing to repair; the journal covers a hard kill.
   if (running) await Promise.race([reconciler.settled(running), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  await watchdog.close();
   await engine.close();
   log.info('monitor stopped', { signal });
   process.exit(0);

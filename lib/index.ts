@@ -15,3 +15,14 @@ export type { RecreateEngine } from './recreate/engine.js';
 export { Reconciler, reconcilerChannel, type ReconcilerOptions, type ReconcilerStore, type ApplyResultEntry, type ComposeWriter } from './reconciler/reconciler.js';
 export { OperationLog, newOperationId, type Operation, type OperationKind, type OperationResult, type OperationState } from './reconciler/operations.js';
 export * from './http/index.js';
+export {
+  ContainerWatchdog,
+  WATCHDOG_CHANNEL_NAME,
+  type ContainerWatchdogOptions,
+  type RestartSkipReason,
+  type WatchdogEngine,
+  type WatchdogFailure,
+  type WatchdogMessage,
+  type WatchdogStats,
+  type WatchdogTimers,
+} from './reconciler/watchdog.js';

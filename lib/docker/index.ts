@@ -10,5 +10,6 @@ export { NdjsonDecoder, splitLines, DEFAULT_MAX_LINE_LENGTH, type NdjsonDecoderO
 export { decodePathStat, type ContainerPathStat } from './archive-stat.js';
 export { type EventsOptions, type EventTime } from './events.js';
 export { ENGINE_CHANNEL_NAME, type EngineRequestMessage } from './diagnostics.js';
+export { engineEndpointPattern, findEngineEndpoint, MONITOR_ENGINE_ENDPOINTS, type EngineEndpoint } from './endpoints.js';
 export { ERROR_BODY_LIMIT } from './response-body.js';
 export type * from './types.js';

@@ -47,6 +47,9 @@ export function sendError(res: ServerResponse, error: unknown, language: Languag
     const headers: Record<string, string> = {};
     if (typeof error.details.allow === 'string') headers.allow = error.details.allow;
     if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
+    if (typeof error.details.retry_after === 'number') headers['retry-after'] = String(error.details.retry_after);
+    // The rest of an oversized body is not read, so the connection cannot carry another request.
+    if (error.code === 'BODY_TOO_LARGE') headers.connection = 'close';
     const body: Envelope = { success: false, message: localizeError(error, language), data: data ?? publicDetails(error), code: error.code };
     sendJson(res, error.status, body, headers);
     return;

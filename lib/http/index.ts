@@ -1,4 +1,6 @@
 export * from './envelope.js';
 export * from './body.js';
+export * from './json.js';
 export * from './router.js';
 export * from './auth.js';
+export * from './in-flight.js';

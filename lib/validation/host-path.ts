@@ -3,7 +3,8 @@
  *
  * Rules, for both styles:
  * - The input is a string of at most 4096 UTF-8 bytes (Linux PATH_MAX) without
- *   control characters or NUL.
+ *   control characters, NUL, or the invisible and direction-changing
+ *   characters of DISPLAY_SPOOFING.
  * - It is absolute. Repeated separators and `.` segments are dropped, and so is
  *   a trailing separator. A `..` segment is rejected, never resolved: resolving
  *   it lexically could differ from what the kernel does through symlinks, and
@@ -23,7 +24,7 @@
  * the host's filesystem.
  */
 import { ConfigError, ValidationError } from '../errors.js';
-import { CONTROL_CHARACTER, describeType, LONE_SURROGATE, quoteValue } from './text.js';
+import { CONTROL_CHARACTER, describeType, DISPLAY_SPOOFING, LONE_SURROGATE, quoteValue } from './text.js';
 
 /** Path syntax of the host: `posix` for a Linux host, `windows` for Docker Desktop on Windows. */
 export type HostPathStyle = 'posix' | 'windows';
@@ -46,7 +47,7 @@ const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
  * Throws ValidationError with code INVALID_LOCAL_PATH and details
  * `{ field: 'local_path', reason, value }`, where `reason` is `missing`,
  * `not_string`, `too_long`, `control_characters`, `bad_characters`,
- * `not_absolute`, `traversal` or `windows_path`.
+ * `format_characters`, `not_absolute`, `traversal` or `windows_path`.
  */
 export function normalizeHostPath(input: unknown, style: HostPathStyle = 'posix'): string {
   if (style !== 'posix' && style !== 'windows') {
@@ -70,6 +71,9 @@ export function normalizeHostPath(input: unknown, style: HostPathStyle = 'posix'
   if (LONE_SURROGATE.test(input)) {
     // NOTE: no reason key names invalid Unicode yet, so this uses bad_characters.
     throw invalidPath('bad_characters', input);
+  }
+  if (DISPLAY_SPOOFING.test(input)) {
+    throw invalidPath('format_characters', input);
   }
   return style === 'windows' ? normalizeWindowsPath(input) : normalizePosixPath(input);
 }
@@ -176,6 +180,7 @@ const PATH_REASON_TEXT: Record<string, string> = {
   too_long: `it must be at most ${HOST_PATH_MAX_BYTES} bytes in UTF-8`,
   control_characters: 'it must not contain control characters or NUL',
   bad_characters: 'it contains characters that cannot be part of a file name',
+  format_characters: 'it must not contain invisible or direction-changing characters such as U+202E or U+2028',
   not_absolute: 'it must be an absolute path',
   traversal: 'it must not contain a ".." segment',
   windows_path: 'it is a Windows path but the host is Linux; give the path as the Linux host sees it',

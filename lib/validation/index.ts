@@ -17,3 +17,14 @@ export {
   type MountRequestOptions,
 } from './request.js';
 export { managedTargetTest } from './managed-target.js';
+export {
+  checkHostFolder,
+  createHostRoot,
+  MAX_SYMLINKS,
+  resolveHostPath,
+  type HostRoot,
+  type HostRootFs,
+  type HostRootOptions,
+  type ResolvedHostPath,
+} from './host-root.js';
+export { DISPLAY_SPOOFING } from './text.js';

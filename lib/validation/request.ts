@@ -2,15 +2,16 @@
  * Validation of a whole mount request body and of the ids in DELETE and GET
  * routes. Checks run in a fixed order, so one body always yields the same
  * error: body shape, ids, local_path normalisation, description, read_only,
- * then the host path policy. A policy refusal (403) therefore never hides a
- * malformed field (400).
+ * the host path policy, then, with a host root, the folder on the host. A
+ * policy refusal (403) therefore never hides a malformed field (400).
  */
 import { ConfigError, ValidationError } from '../errors.js';
 import type { ValidMountRequest } from '../types.js';
 import { checkHostPath, type HostPathPolicy } from './host-path-policy.js';
 import { normalizeHostPath } from './host-path.js';
+import { checkHostFolder, type HostRoot } from './host-root.js';
 import { validateId } from './ids.js';
-import { CONTROL_CHARACTER, describeType, LONE_SURROGATE, quoteValue } from './text.js';
+import { CONTROL_CHARACTER, describeType, DISPLAY_SPOOFING, LONE_SURROGATE, quoteValue } from './text.js';
 
 /** Maximum length of a description, in Unicode code points. */
 export const DESCRIPTION_MAX_LENGTH = 500;
@@ -24,6 +25,12 @@ export interface MountRequestOptions {
   policy: HostPathPolicy;
   /** Root of mount targets inside the development container, such as `/workspace`. */
   workspaceRoot: string;
+  /**
+   * View of the host's file system. When set, `local_path` must also be an
+   * existing folder whose real path, after symlinks, passes the policy (see
+   * checkHostFolder). Default: none, so only the text of the path is checked.
+   */
+  hostRoot?: HostRoot;
 }
 
 /**
@@ -33,7 +40,9 @@ export interface MountRequestOptions {
  * INVALID_FIELD (body not a JSON object), UNKNOWN_FIELD, MISSING_FIELD,
  * INVALID_USER_ID, INVALID_WORKSPACE_ID, INVALID_LOCAL_PATH,
  * INVALID_DESCRIPTION or INVALID_READ_ONLY; PolicyError when the policy
- * rejects the path; ConfigError when `workspaceRoot` is invalid.
+ * rejects the path; ConfigError when `workspaceRoot` is invalid. With
+ * `hostRoot`, also BIND_SOURCE_MISSING or BIND_SOURCE_NOT_DIRECTORY when the
+ * path is not an existing folder.
  */
 export function validateMountRequest(body: unknown, options: MountRequestOptions): ValidMountRequest {
   const workspaceRoot = validateWorkspaceRoot(options.workspaceRoot);
@@ -45,6 +54,7 @@ export function validateMountRequest(body: unknown, options: MountRequestOptions
   const description = validateDescription(fields.description);
   const readOnly = validateReadOnly(fields.read_only);
   checkHostPath(localPath, options.policy);
+  if (options.hostRoot) checkHostFolder(localPath, options.policy, options.hostRoot);
 
   return {
     user_id: userId,
@@ -106,6 +116,9 @@ function validateDescription(value: unknown): string {
     // NOTE: no reason key names invalid Unicode yet, so this uses bad_characters.
     throw invalidDescription('bad_characters', { value: quoteValue(value) });
   }
+  if (DISPLAY_SPOOFING.test(value)) {
+    throw invalidDescription('format_characters', { value: quoteValue(value) });
+  }
   return value;
 }
 
@@ -114,6 +127,7 @@ const DESCRIPTION_REASON_TEXT: Record<string, string> = {
   too_long: `it must be at most ${DESCRIPTION_MAX_LENGTH} characters`,
   control_characters: 'it must not contain control characters, including newlines and tabs',
   bad_characters: 'it must be valid Unicode text',
+  format_characters: 'it must not contain invisible or direction-changing characters such as U+202E or U+2028',
 };
 
 function invalidDescription(reason: string, extra: Record<string, unknown>): ValidationError {

@@ -7,6 +7,16 @@
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
+ * Invisible or direction-changing characters: the line and paragraph
+ * separators, the bidirectional embedding, override and isolate controls,
+ * zero-width space, word joiner and the byte order mark. A value holding one
+ * displays as a different value in logs, listings and the compose file. The
+ * zero-width joiner and non-joiner stay allowed, because emoji sequences and
+ * Persian names need them.
+ */
+export const DISPLAY_SPOOFING = /[\u200b\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+
+/**
  * A lone UTF-16 surrogate. Such a string has no UTF-8 encoding, so writing it
  * to a file or passing it to the Engine would silently change it to U+FFFD.
  */

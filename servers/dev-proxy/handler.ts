@@ -8,7 +8,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import { HttpError, MonitorUnavailableError } from '../../lib/errors.js';
-import { DEFAULT_BODY_LIMIT, readJsonBody, requestLanguage, Router, sendError, sendJson, sendSuccess } from '../../lib/http/index.js';
+import {
+  DEFAULT_BODY_LIMIT, DEFAULT_MAX_MUTATIONS_IN_FLIGHT, InFlightLimit, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess,
+} from '../../lib/http/index.js';
 import { text, type Language } from '../../lib/messages.js';
 import type { MountStore } from '../../lib/store/index.js';
 import { validateMountKey, validateMountRequest, type HostPathPolicy } from '../../lib/validation/index.js';
@@ -27,6 +29,14 @@ export interface DevProxyOptions {
   monitorApi: string;
   /** Bearer token sent to the monitor. Default: none. */
   token?: string;
+  /**
+   * Bearer token that clients must send to this proxy, on every route but
+   * test-monitor and openapi.json. It is compared in constant time and never
+   * forwarded. Default: none, so every route is open.
+   */
+  proxyToken?: string;
+  /** Requests that change mounts (POST and DELETE) handled at once; more get 429. Default: 32. */
+  maxMutationsInFlight?: number;
   /** Timeout of each request to the monitor, in milliseconds. Default: 15000. */
   timeoutMs?: number;
   /** Language when the request has no Accept-Language. Default: `zh-CN`. */
@@ -52,6 +62,9 @@ export interface DevProxyHandler {
   readonly routes: string[];
 }
 
+/** Paths below the prefix that need no proxy token. */
+const OPEN_PATHS = new Set(['/test-monitor', '/openapi.json']);
+
 interface Forward {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
@@ -72,6 +85,12 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
       details: { reason: 'MONITOR_API: expected an http or https URL' },
     });
   }
+  // The URL appears in 503 answers and logs, so it must not carry a password; a query would break the paths appended to it.
+  if (base.username !== '' || base.password !== '' || base.search !== '' || base.hash !== '') {
+    throw new HttpError('CONFIG_INVALID', 500, 'monitorApi must not contain credentials, a query or a fragment; pass the token as MONITOR_TOKEN', {
+      details: { reason: 'MONITOR_API: expected no credentials, query or fragment; use MONITOR_TOKEN for the token' },
+    });
+  }
   const apiUrl = base.href.replace(/\/+$/, '');
   const prefix = (options.prefix ?? '/api/mounts').replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -79,6 +98,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   const ownDispatcher = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 4000, connections: 16 });
   const dispatcher = options.dispatcher ?? ownDispatcher!;
   const fallback = options.fallback;
+  const mutations = new InFlightLimit(options.maxMutationsInFlight ?? DEFAULT_MAX_MUTATIONS_IN_FLIGHT);
   const enc = encodeURIComponent;
 
   /** Each original route: its monitor target and how the fallback answers it. */
@@ -169,8 +189,11 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
 
   async function handle(req: IncomingMessage, res: ServerResponse, language: Language, pathname: string): Promise<void> {
     const rest = pathname.slice(prefix.length) || '/';
+    // The token is checked before routing, so that a caller without it cannot tell which routes exist.
+    if (!OPEN_PATHS.has(rest)) requireBearer(req, options.proxyToken);
     const { route, params } = routeOf(req.method ?? 'GET', rest);
     if (route.kind === 'openapi') return sendJson(res, 200, openapi);
+    if (req.method === 'POST' || req.method === 'DELETE') mutations.enter(res);
     const body = req.method === 'POST' ? await readRawBody(req) : undefined;
 
     let upstream: Dispatcher.ResponseData;
@@ -199,6 +222,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
       'content-length': String(payload.length),
     };
     if (upstream.headers.allow) headers.allow = String(upstream.headers.allow);
+    if (upstream.headers['retry-after']) headers['retry-after'] = String(upstream.headers['retry-after']);
     res.writeHead(upstream.statusCode, headers);
     res.end(payload);
   }

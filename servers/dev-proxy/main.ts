@@ -2,15 +2,25 @@
 /** Starts the development container's proxy: reads the environment, serves, and exits quickly on SIGTERM. */
 import { createServer, type ServerResponse } from 'node:http';
 import { ConfigError, MountCoreError } from '../../lib/errors.js';
+import { checkBearerToken, DEFAULT_MAX_MUTATIONS_IN_FLIGHT } from '../../lib/http/index.js';
 import { MountStore } from '../../lib/store/index.js';
 import { createHostPathPolicy } from '../../lib/validation/index.js';
 import { readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString } from '../common/env.js';
+import { readRequestTimeouts, serverOptions, type RequestTimeouts } from '../common/http-server.js';
 import { createLogger, errorFields } from '../common/log.js';
 import { createDevProxyHandler, type DevProxyHandler } from './handler.js';
 
 const env = process.env;
 let handler: DevProxyHandler;
-let settings: { port: number; host: string; monitorApi: string; fallback: boolean; logLevel: ReturnType<typeof readLogLevel> };
+let settings: {
+  port: number;
+  host: string;
+  monitorApi: string;
+  fallback: boolean;
+  logLevel: ReturnType<typeof readLogLevel>;
+  timeouts: RequestTimeouts;
+  proxyToken: string | undefined;
+};
 try {
   settings = {
     port: readPort(env, 'PORT', 5172),
@@ -18,6 +28,8 @@ try {
     monitorApi: readString(env, 'MONITOR_API', 'http://openmanus-monitor:8089/api'),
     fallback: readFlag(env, 'MONITOR_API_FALLBACK', false),
     logLevel: readLogLevel(env, 'LOG_LEVEL'),
+    timeouts: readRequestTimeouts(env, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 }),
+    proxyToken: checkBearerToken('PROXY_TOKEN', readOptional(env, 'PROXY_TOKEN')),
   };
   const workspaceRoot = readString(env, 'WORKSPACE_ROOT', '/workspace');
   const style = readString(env, 'HOST_PATH_STYLE', 'posix');
@@ -28,7 +40,9 @@ try {
   }
   handler = createDevProxyHandler({
     monitorApi: settings.monitorApi,
-    token: readOptional(env, 'MONITOR_TOKEN'),
+    token: checkBearerToken('MONITOR_TOKEN', readOptional(env, 'MONITOR_TOKEN')),
+    proxyToken: settings.proxyToken,
+    maxMutationsInFlight: readInteger(env, 'MAX_MUTATIONS_IN_FLIGHT', DEFAULT_MAX_MUTATIONS_IN_FLIGHT, 1, 10_000),
     timeoutMs: readInteger(env, 'MONITOR_TIMEOUT_MS', 15_000, 100, 600_000),
     language: readLanguage(env, 'LANGUAGE', 'zh-CN'),
     fallback: settings.fallback
@@ -57,7 +71,7 @@ let stopping = false;
 // Responses in progress. Once the proxy is stopping, each is sent with `Connection: close`, because an
 // open keep-alive connection would keep server.close() from finishing before the 5 s exit timer fires.
 const open = new Set<ServerResponse>();
-const server = createServer({ requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5000 }, (req, res) => {
+const server = createServer(serverOptions(settings.timeouts), (req, res) => {
   if (stopping) res.setHeader('connection', 'close');
   open.add(res);
   res.once('close', () => open.delete(res));
@@ -66,6 +80,7 @@ const server = createServer({ requestTimeout: 60_000, headersTimeout: 10_000, ke
 
 server.listen(settings.port, settings.host, () => {
   log.info('dev proxy started', { port: settings.port, host: settings.host, monitor_api: settings.monitorApi, fallback: settings.fallback });
+  if (!settings.proxyToken) log.warn('PROXY_TOKEN is not set: every route is open to anyone who can reach this port');
 });
 
 // On SIGTERM, finish the responses in flight (a 202 being relayed while the

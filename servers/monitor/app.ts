@@ -1,7 +1,7 @@
 /** The monitor's HTTP routes: one router, one error mapper, one not-found answer. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, MountCoreError, type ErrorCode } from '../../lib/errors.js';
-import { readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess, type RouteContext } from '../../lib/http/index.js';
+import { InFlightLimit, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess, type RouteContext } from '../../lib/http/index.js';
 import { text, type Language, type MessageKey } from '../../lib/messages.js';
 import type { Operation } from '../../lib/reconciler/operations.js';
 import type { Reconciler } from '../../lib/reconciler/reconciler.js';
@@ -10,7 +10,8 @@ import { managedMountsOf } from '../../lib/recreate/spec.js';
 import type { DockerClient } from '../../lib/docker/index.js';
 import type { MountStore } from '../../lib/store/index.js';
 import type { Mount } from '../../lib/types.js';
-import { validateMountKey, validateMountRequest, type HostPathPolicy } from '../../lib/validation/index.js';
+import { validateMountKey, validateMountRequest, type HostPathPolicy, type HostRoot } from '../../lib/validation/index.js';
+import { quoteValue } from '../../lib/validation/text.js';
 import { errorFields, type Logger } from '../common/log.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../common/prometheus.js';
 import type { MonitorConfig } from './config.js';
@@ -25,6 +26,8 @@ export interface MonitorDeps {
   policy: HostPathPolicy;
   isManaged: (containerPath: string) => boolean;
   log: Logger;
+  /** View of the host's file system for checking requested folders (HOST_ROOT). Default: none. */
+  hostRoot?: HostRoot;
   /** Serves `/metrics` and counts requests. Default: none, and `/metrics` answers 404. */
   metrics?: MonitorMetrics;
   /** Source of the restart counters in `/api/debug/stats`. Default: none, and the stats show `watchdog: null`. */
@@ -44,6 +47,7 @@ const summary = (operation: Operation | undefined) => (operation ? { id: operati
 export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
   const { config, store, reconciler, engine, policy, log } = deps;
   const router = new Router();
+  const mutations = new InFlightLimit(config.maxMutationsInFlight);
   // Each response's language, chosen from its request's Accept-Language.
   const languages = new WeakMap<ServerResponse, Language>();
   const languageOf = (res: ServerResponse) => languages.get(res) ?? config.language;
@@ -104,7 +108,7 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
   });
 
   router.add('POST', '/api/mounts', async (ctx) => {
-    const request = validateMountRequest(await readJsonBody(ctx.req), { policy, workspaceRoot: config.workspaceRoot });
+    const request = validateMountRequest(await readJsonBody(ctx.req), { policy, workspaceRoot: config.workspaceRoot, hostRoot: deps.hostRoot });
     const { mount, changed, revision } = await store.upsert(request);
     const operation = changed ? reconciler.request('apply', revision) : undefined;
     log.info('mount saved', { user_id: mount.user_id, workspace_id: mount.workspace_id, changed, operation_id: operation?.id });
@@ -139,7 +143,8 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
   router.add('GET', '/api/operations/:id', ({ res, params }) => {
     const operation = reconciler.operation(params.id!);
     if (!operation) {
-      throw new HttpError('OPERATION_NOT_FOUND', 404, `operation ${params.id} not found`, { details: { id: params.id } });
+      const id = quoteValue(params.id!);
+      throw new HttpError('OPERATION_NOT_FOUND', 404, `operation "${id}" not found`, { details: { id } });
     }
     ok(res, 200, 'operation_found', { operation });
   });
@@ -186,8 +191,11 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
     const url = new URL(req.url ?? '/', 'http://monitor.invalid');
     if (deps.metrics) res.once('finish', () => deps.metrics?.observeRequest(routeOf(url.pathname), req.method ?? 'GET', res.statusCode));
     const handle = async () => {
-      const match = router.match(req.method ?? 'GET', url.pathname);
+      // The token is checked before routing, so that a caller without it cannot tell which routes exist.
       if (!OPEN_PATHS.has(url.pathname)) requireBearer(req, config.token);
+      const match = router.match(req.method ?? 'GET', url.pathname);
+      // Every POST and DELETE changes mounts or starts an operation.
+      if (req.method === 'POST' || req.method === 'DELETE') mutations.enter(res);
       await match.handler({ req, res, params: match.params, query: url.searchParams });
     };
     handle().catch((error: unknown) => {

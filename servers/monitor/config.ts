@@ -1,9 +1,13 @@
 /** The monitor's configuration, read from the environment once at start. */
 import { dirname, isAbsolute, join } from 'node:path';
+import { parseDockerHost } from '../../lib/docker/docker-host.js';
 import { ConfigError } from '../../lib/errors.js';
+import { checkBearerToken, DEFAULT_MAX_MUTATIONS_IN_FLIGHT } from '../../lib/http/index.js';
 import type { Language } from '../../lib/messages.js';
 import { readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString, type Env } from '../common/env.js';
+import { readRequestTimeouts } from '../common/http-server.js';
 import type { LogLevel } from '../common/log.js';
+import { createHostRoot, normalizeHostPath } from '../../lib/validation/index.js';
 
 export interface MonitorConfig {
   port: number;
@@ -20,8 +24,17 @@ export interface MonitorConfig {
   dockerHost: string;
   token: string | undefined;
   hostPathAllow: string[];
+  /** HOST_PATH_DENY, plus the socket path of a unix DOCKER_HOST. */
   hostPathDeny: string[];
   hostPathStyle: 'posix' | 'windows';
+  /** Folder that shows the host's `/` read-only (HOST_ROOT). When undefined, only the text of host paths is checked. */
+  hostRoot: string | undefined;
+  /** Requests that change mounts handled at once; more get 429. */
+  maxMutationsInFlight: number;
+  /** Time a client has to send the request headers (node:http headersTimeout). */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request (node:http requestTimeout). */
+  requestTimeoutMs: number;
   applyDelayMs: number;
   stopTimeoutSeconds: number;
   startTimeoutMs: number;
@@ -49,6 +62,9 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     });
   }
   const devContainer = readString(env, 'DEV_CONTAINER', 'openmanus-core-dev');
+  const dockerHost = readString(env, 'DOCKER_HOST', 'unix:///var/run/docker.sock');
+  const hostRoot = readHostRoot(env, style);
+  const timeouts = readRequestTimeouts(env, { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000 });
   return {
     port: readPort(env, 'PORT', 8089),
     host: readString(env, 'HOST', '0.0.0.0'),
@@ -59,11 +75,14 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     composeFile: env.COMPOSE_FILE === '' ? '' : composeFile,
     mountDataFile,
     journalFile: readString(env, 'RECREATE_JOURNAL_FILE', join(dirname(mountDataFile), 'recreate-journal.json')),
-    dockerHost: readString(env, 'DOCKER_HOST', 'unix:///var/run/docker.sock'),
-    token: readOptional(env, 'MONITOR_TOKEN'),
+    dockerHost,
+    token: checkBearerToken('MONITOR_TOKEN', readOptional(env, 'MONITOR_TOKEN')),
     hostPathAllow: readList(env, 'HOST_PATH_ALLOW'),
-    hostPathDeny: readList(env, 'HOST_PATH_DENY'),
+    hostPathDeny: [...readList(env, 'HOST_PATH_DENY'), ...socketDenyEntry(dockerHost, style)],
     hostPathStyle: style,
+    hostRoot,
+    maxMutationsInFlight: readInteger(env, 'MAX_MUTATIONS_IN_FLIGHT', DEFAULT_MAX_MUTATIONS_IN_FLIGHT, 1, 10_000),
+    ...timeouts,
     applyDelayMs: readInteger(env, 'APPLY_DELAY_MS', 0, 0, 60_000),
     stopTimeoutSeconds: readInteger(env, 'STOP_TIMEOUT_SECONDS', 10, 0, 3600),
     startTimeoutMs: readInteger(env, 'START_TIMEOUT_MS', 60_000, 1000, 3_600_000),
@@ -74,4 +93,37 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     logLevel: readLogLevel(env, 'LOG_LEVEL'),
     selfContainerId: readOptional(env, 'SELF_CONTAINER_ID'),
   };
+}
+
+/** Reads HOST_ROOT: a normalised absolute path, and only with POSIX host paths. */
+function readHostRoot(env: Env, style: 'posix' | 'windows'): string | undefined {
+  const value = readOptional(env, 'HOST_ROOT');
+  if (value === undefined) return undefined;
+  if (style !== 'posix') {
+    throw new ConfigError('HOST_ROOT is set but HOST_PATH_STYLE is windows: a host root works only with a Linux host', {
+      details: { reason: 'HOST_ROOT: needs HOST_PATH_STYLE=posix' },
+    });
+  }
+  try {
+    return createHostRoot({ root: value }).root;
+  } catch {
+    throw new ConfigError(`HOST_ROOT=${JSON.stringify(value)} is invalid: expected a normalised absolute path such as /host`, {
+      details: { reason: 'HOST_ROOT: expected a normalised absolute path such as /host' },
+    });
+  }
+}
+
+/**
+ * Returns the socket path of a unix DOCKER_HOST as a deny entry, so that the
+ * socket the monitor uses cannot be mounted even where it is not at one of
+ * the usual paths. An invalid DOCKER_HOST is left to the Engine client to report.
+ */
+function socketDenyEntry(dockerHost: string, style: 'posix' | 'windows'): string[] {
+  if (style !== 'posix') return [];
+  try {
+    const host = parseDockerHost(dockerHost);
+    return host.kind === 'unix' ? [normalizeHostPath(host.socketPath, 'posix')] : [];
+  } catch {
+    return [];
+  }
 }

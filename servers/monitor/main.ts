@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Starts the monitor: reads the environment, wires the library together, serves, and stops cleanly. */
-import { watch, readFileSync } from 'node:fs';
+import { watch, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { syncComposeFile } from '../../lib/compose/index.js';
@@ -11,7 +11,8 @@ import { ContainerWatchdog } from '../../lib/reconciler/watchdog.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
 import { repairRecreate } from '../../lib/recreate/repair.js';
 import { MountStore } from '../../lib/store/index.js';
-import { checkHostPath, createHostPathPolicy } from '../../lib/validation/index.js';
+import { checkHostFolder, checkHostPath, createHostPathPolicy, createHostRoot } from '../../lib/validation/index.js';
+import { serverOptions } from '../common/http-server.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
 import { createLogger, errorFields } from '../common/log.js';
 import { createMonitorHandler } from './app.js';
@@ -33,6 +34,9 @@ let config: MonitorConfig;
 try {
   config = loadMonitorConfig(process.env);
   createHostPathPolicy({ allow: config.hostPathAllow, deny: config.hostPathDeny, style: config.hostPathStyle });
+  if (config.hostRoot !== undefined && !statSync(config.hostRoot, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`HOST_ROOT=${JSON.stringify(config.hostRoot)} is not a folder; bind the host's / there read-only, or unset HOST_ROOT`);
+  }
 } catch (error) {
   console.error(`mount-monitor: invalid configuration: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
@@ -44,6 +48,7 @@ const store = new MountStore({ file: config.mountDataFile, workspaceRoot: config
 const engine = new DockerClient({ host: config.dockerHost, timeoutMs: config.engineTimeoutMs });
 const journal = new FileRecreateJournal(config.journalFile);
 const isManaged = managedTargetTest(config.workspaceRoot);
+const hostRoot = config.hostRoot === undefined ? undefined : createHostRoot({ root: config.hostRoot });
 const selfContainerId = config.selfContainerId ?? detectSelfContainerId();
 
 const reconciler = new Reconciler({
@@ -54,7 +59,8 @@ const reconciler = new Reconciler({
   journal,
   selfContainerId,
   applyDelayMs: config.applyDelayMs,
-  checkMount: (mount) => checkHostPath(mount.local_path, policy),
+  // Checked again before each apply: the proxy's fallback writes without a host-root view, and a folder may have changed since.
+  checkMount: (mount) => (hostRoot ? checkHostFolder(mount.local_path, policy, hostRoot) : checkHostPath(mount.local_path, policy)),
   repair: async () => {
     const outcome = await repairRecreate(engine, journal, config.devContainer);
     if (outcome !== 'nothing-to-do') log.warn('repaired an interrupted recreate', { container: config.devContainer, outcome });
@@ -85,10 +91,7 @@ const watchdog = new ContainerWatchdog({
 subscribeWatchdogLog(log);
 const metrics = new MonitorMetrics({ store });
 
-const server = createServer(
-  { requestTimeout: 120_000, headersTimeout: 10_000, keepAliveTimeout: 5000 },
-  createMonitorHandler({ config, store, reconciler, engine, policy, isManaged, log, metrics, watchdog }),
-);
+const server = createServer(serverOptions(config), createMonitorHandler({ config, store, reconciler, engine, policy, isManaged, log, metrics, hostRoot, watchdog }));
 
 // Changes made by others (the proxy in fallback, an operator) are noticed by a watch and, as a backstop, a poll.
 async function checkStore(): Promise<void> {
@@ -121,6 +124,7 @@ server.listen(config.port, config.host, () => {
     docker_host: config.dockerHost,
     self_container_id: selfContainerId ?? null,
     debug: config.debugMode,
+    host_root: config.hostRoot ?? null,
   });
   if (!config.token) log.warn('MONITOR_TOKEN is not set: every route is open to anyone who can reach this port');
   // Start-up reconciliation: repair, then bring the container and the compose file in line with the store.

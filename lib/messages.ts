@@ -59,7 +59,7 @@ const zhErrors: Record<ErrorCode, (d: ErrorDetails) => string> = {
   STORE_LOCK_TIMEOUT: (d) => `等待挂载数据文件锁 ${str(d.lock)} 超时，请稍后重试`,
   COMPOSE_INVALID: (d) => `docker-compose 文件 ${str(d.file)} 无法处理：${str(d.reason)}`,
   COMPOSE_IO: (d) => `读写 docker-compose 文件 ${str(d.file)} 失败：${str(d.reason)}`,
-  DOCKER_UNAVAILABLE: (d) => `无法连接 Docker 引擎 ${str(d.docker_host)}，变更已保存，引擎恢复后自动应用`,
+  DOCKER_UNAVAILABLE: (d) => `无法连接 Docker 引擎 ${str(d.docker_host)}${d.saved ? '，变更已保存，引擎恢复后自动应用' : ''}`,
   ENGINE_TIMEOUT: (d) => `Docker 引擎请求超时：${str(d.method)} ${str(d.path)}`,
   ENGINE_ERROR: (d) => `Docker 引擎返回错误 ${str(d.status)}（${str(d.method)} ${str(d.path)}）：${str(d.daemon_message)}`,
   ENGINE_VERSION_UNSUPPORTED: (d) => `Docker 引擎 API 版本 ${str(d.daemon_version)} 过旧，至少需要 ${str(d.min_version)}`,

@@ -58,6 +58,8 @@ const toFailure = (error: unknown): MountFailure => {
   if (error instanceof MountCoreError) {
     const failure: MountFailure = { code: error.code, message: error.message };
     if (error instanceof RecreateError) failure.step = error.step;
+    const details = Object.entries(error.details).filter(([, value]) => value !== undefined && typeof value !== 'object');
+    if (details.length > 0) failure.details = Object.fromEntries(details);
     return failure;
   }
   return { code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };

@@ -39,7 +39,7 @@ function trimSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
-/** The managed bind mounts a container has now, read from its inspect. */
+/** Reads the managed bind mounts a container has now from its inspect. */
 export function managedMountsOf(inspect: ContainerInspect, isManaged: ManagedTargetTest): MountSpec[] {
   return (inspect.Mounts ?? [])
     .filter((mount) => mount.Type === 'bind' && isManaged(trimSlash(mount.Destination)))

@@ -36,7 +36,7 @@ export function readFlag(env: Env, name: string, fallback: boolean): boolean {
   throw invalid(name, value, '0 or 1');
 }
 
-/** A list separated by commas, colons being part of paths; blanks dropped. */
+/** Reads a comma-separated list (colons belong to paths) and drops blank items. */
 export function readList(env: Env, name: string): string[] {
   const value = env[name];
   if (!value) return [];
@@ -55,6 +55,13 @@ export function readLogLevel(env: Env, name: string): LogLevel {
   if (value === undefined || value === '') return 'info';
   if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') return value;
   throw invalid(name, value, 'debug, info, warn or error');
+}
+
+/** Reads a path that must be absolute, as every file a server shares with another container is. */
+export function readAbsolutePath(env: Env, name: string, fallback: string): string {
+  const value = readString(env, name, fallback);
+  if (!value.startsWith('/')) throw invalid(name, value, 'an absolute path');
+  return value;
 }
 
 /** Checks a TCP port number string. */

@@ -205,7 +205,8 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
         return sendJson(res, 503, { success: false, message, data: { api_url: apiUrl, status: 'disconnected' }, code: 'MONITOR_UNAVAILABLE' });
       }
       const storeRoute = route.kind === 'save' || route.kind === 'list' || route.kind === 'get' || route.kind === 'remove';
-      if (fallback && storeRoute) return answerFromStore(res, language, route, params, body ?? Buffer.alloc(0));
+      // Only a monitor that cannot be reached falls back: after a timeout it may have carried the change out.
+      if (fallback && storeRoute && !isTimeout(error)) return answerFromStore(res, language, route, params, body ?? Buffer.alloc(0));
       throw new MonitorUnavailableError(`monitor API ${apiUrl} is unreachable`, { cause: error, details: { url: apiUrl } });
     }
 
@@ -254,4 +255,11 @@ function bufferRequest(body: Buffer, headers: IncomingMessage['headers']): Incom
     if (body.length > 0) yield body;
   })();
   return Object.assign(source, { headers }) as unknown as IncomingMessage;
+}
+
+/** True for a request to the monitor that timed out, as opposed to one that could not connect. */
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown; name?: unknown })?.code;
+  const name = (error as { name?: unknown })?.name;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || name === 'TimeoutError' || code === 23;
 }

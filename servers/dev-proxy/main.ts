@@ -5,7 +5,7 @@ import { ConfigError, MountCoreError } from '../../lib/errors.js';
 import { checkBearerToken, DEFAULT_MAX_MUTATIONS_IN_FLIGHT } from '../../lib/http/index.js';
 import { MountStore } from '../../lib/store/index.js';
 import { createHostPathPolicy } from '../../lib/validation/index.js';
-import { readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString } from '../common/env.js';
+import { readAbsolutePath, readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString } from '../common/env.js';
 import { readRequestTimeouts, serverOptions, type RequestTimeouts } from '../common/http-server.js';
 import { createLogger, errorFields } from '../common/log.js';
 import { createDevProxyHandler, type DevProxyHandler } from './handler.js';
@@ -47,7 +47,7 @@ try {
     language: readLanguage(env, 'LANGUAGE', 'zh-CN'),
     fallback: settings.fallback
       ? {
-          store: new MountStore({ file: readString(env, 'MOUNT_DATA_FILE', '/data/mounts.json'), workspaceRoot }),
+          store: new MountStore({ file: readAbsolutePath(env, 'MOUNT_DATA_FILE', '/data/mounts.json'), workspaceRoot }),
           policy: createHostPathPolicy({
             allow: readList(env, 'HOST_PATH_ALLOW'),
             deny: readList(env, 'HOST_PATH_DENY'),

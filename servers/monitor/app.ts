@@ -69,7 +69,7 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
       const error = new HttpError(failure.code as ErrorCode, status, failure.message, {
         details: {
           path: latest.local_path, step: failure.step, reason: failure.message, daemon_message: failure.message,
-          docker_host: config.dockerHost, container: config.devContainer,
+          docker_host: config.dockerHost, container: config.devContainer, saved: true, ...failure.details,
         },
       });
       sendError(ctx.res, error, languageOf(ctx.res), { mount: latest, operation: settled });
@@ -132,7 +132,7 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
       const error = new HttpError(settled.error.code as ErrorCode, FAILURE_STATUS[settled.error.code] ?? 502, settled.error.message, {
         details: {
           step: settled.error.step, reason: settled.error.message, daemon_message: settled.error.message,
-          docker_host: config.dockerHost, container: config.devContainer,
+          docker_host: config.dockerHost, container: config.devContainer, ...settled.error.details,
         },
       });
       return sendError(res, error, languageOf(res), { operation: settled });

@@ -118,7 +118,7 @@ server.listen(config.port, config.host, () => {
     port: config.port,
     host: config.host,
     container: config.devContainer,
-    service: config.devService,
+    dev_service: config.devService,
     compose_file: config.composeFile || null,
     store: config.mountDataFile,
     docker_host: config.dockerHost,
@@ -140,11 +140,13 @@ async function stop(signal: string): Promise<void> {
   clearInterval(poll);
   watcher?.close();
   reconciler.close();
-  server.close();
+  // Open responses (a `?wait=true` among them) finish first; idle keep-alive connections close now.
+  const closed = new Promise((resolve) => server.close(resolve));
   server.closeIdleConnections();
   const { running } = reconciler.status();
   // Let a running recreate finish, so the next start has nothing to repair; the journal covers a hard kill.
-  if (running) await Promise.race([reconciler.settled(running), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  const drained = Promise.all([closed, running ? reconciler.settled(running) : undefined]);
+  await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
   await watchdog.close();
   await engine.close();
   log.info('monitor stopped', { signal });

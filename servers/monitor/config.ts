@@ -7,7 +7,7 @@ import type { Language } from '../../lib/messages.js';
 import { readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString, type Env } from '../common/env.js';
 import { readRequestTimeouts } from '../common/http-server.js';
 import type { LogLevel } from '../common/log.js';
-import { createHostRoot, normalizeHostPath } from '../../lib/validation/index.js';
+import { createHostRoot, normalizeHostPath, validateWorkspaceRoot } from '../../lib/validation/index.js';
 
 export interface MonitorConfig {
   port: number;
@@ -36,7 +36,11 @@ export interface MonitorConfig {
   /** Time a client has to send the whole request (node:http requestTimeout). */
   requestTimeoutMs: number;
   applyDelayMs: number;
-  stopTimeoutSeconds: number;
+  /** Automatic restarts of the development container allowed per watchdog window. */
+  watchdogMaxRestarts: number;
+  watchdogWindowMs: number;
+  /** Seconds a stop waits before killing; unset, the container's own stop timeout (compose's stop_grace_period), else 10. */
+  stopTimeoutSeconds: number | undefined;
   startTimeoutMs: number;
   minUptimeMs: number;
   engineTimeoutMs: number;
@@ -63,13 +67,15 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
   }
   const devContainer = readString(env, 'DEV_CONTAINER', 'openmanus-core-dev');
   const dockerHost = readString(env, 'DOCKER_HOST', 'unix:///var/run/docker.sock');
+  checkDockerHost(dockerHost);
+  const workspaceRoot = validateWorkspaceRoot(readString(env, 'WORKSPACE_ROOT', '/workspace'), 'WORKSPACE_ROOT');
   const hostRoot = readHostRoot(env, style);
   const timeouts = readRequestTimeouts(env, { headersTimeoutMs: 10_000, requestTimeoutMs: 120_000 });
   return {
     port: readPort(env, 'PORT', 8089),
     host: readString(env, 'HOST', '0.0.0.0'),
     debugMode: readFlag(env, 'DEBUG_MODE', false),
-    workspaceRoot: readString(env, 'WORKSPACE_ROOT', '/workspace'),
+    workspaceRoot,
     devContainer,
     devService: readString(env, 'DEV_SERVICE', devContainer),
     composeFile: env.COMPOSE_FILE === '' ? '' : composeFile,
@@ -84,7 +90,9 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     maxMutationsInFlight: readInteger(env, 'MAX_MUTATIONS_IN_FLIGHT', DEFAULT_MAX_MUTATIONS_IN_FLIGHT, 1, 10_000),
     ...timeouts,
     applyDelayMs: readInteger(env, 'APPLY_DELAY_MS', 0, 0, 60_000),
-    stopTimeoutSeconds: readInteger(env, 'STOP_TIMEOUT_SECONDS', 10, 0, 3600),
+    watchdogMaxRestarts: readInteger(env, 'WATCHDOG_MAX_RESTARTS', 5, 1, 1000),
+    watchdogWindowMs: readInteger(env, 'WATCHDOG_WINDOW_MS', 600_000, 1000, 86_400_000),
+    stopTimeoutSeconds: readOptional(env, 'STOP_TIMEOUT_SECONDS') === undefined ? undefined : readInteger(env, 'STOP_TIMEOUT_SECONDS', 10, 0, 3600),
     startTimeoutMs: readInteger(env, 'START_TIMEOUT_MS', 60_000, 1000, 3_600_000),
     minUptimeMs: readInteger(env, 'MIN_UPTIME_MS', 1000, 0, 600_000),
     engineTimeoutMs: readInteger(env, 'ENGINE_TIMEOUT_MS', 30_000, 100, 600_000),
@@ -125,5 +133,17 @@ function socketDenyEntry(dockerHost: string, style: 'posix' | 'windows'): string
     return host.kind === 'unix' ? [normalizeHostPath(host.socketPath, 'posix')] : [];
   } catch {
     return [];
+  }
+}
+
+/** Checks DOCKER_HOST at start, so that a bad value stops the monitor with one line instead of a stack trace. */
+function checkDockerHost(value: string): void {
+  try {
+    parseDockerHost(value);
+  } catch (error) {
+    // The client's message quotes the value with any credentials hidden, so it is used as it is.
+    throw new ConfigError(`DOCKER_HOST is invalid: ${error instanceof Error ? error.message : String(error)}`, {
+      details: { reason: 'DOCKER_HOST: expected unix:///path, tcp://host:port or http://host:port' },
+    });
   }
 }

@@ -83,6 +83,8 @@ const watchdog = new ContainerWatchdog({
   engine,
   container: config.devContainer,
   isBusy: () => reconciler.busy,
+  maxRestarts: config.watchdogMaxRestarts,
+  windowMs: config.watchdogWindowMs,
   onReconnect: () => {
     const operation = reconciler.retryNow();
     if (operation) log.info('engine reachable again; retrying the apply now', { operation_id: operation.id });

@@ -66,7 +66,7 @@ export function parseStore(text: string | undefined, file: string, options: Pars
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw corrupt(file, `invalid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw corrupt(file, `invalid JSON (${describeJsonError(error, text)})`);
   }
   if (!isPlainObject(value)) {
     throw corrupt(file, 'the top level is not a JSON object');
@@ -217,4 +217,17 @@ function corrupt(file: string, reason: string): StoreError {
   return new StoreError('STORE_CORRUPT', `store file ${file} is corrupt: ${reason}; it was left unchanged, repair or move it, then retry`, {
     details: { file, reason },
   });
+}
+
+/**
+ * Describes a JSON.parse failure by position only. The parser's own message
+ * quotes part of the text in newer Node versions, and the store's content
+ * must not reach API clients through an error.
+ */
+function describeJsonError(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `syntax error at byte offset ${position} of ${text.length}`;
+  if (/end of JSON input/i.test(message)) return `the text ends after ${text.length} characters`;
+  return 'syntax error';
 }

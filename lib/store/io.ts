@@ -1,5 +1,5 @@
 /** File reads and I/O error mapping shared by the store and its lock. */
-import { promises as fs } from 'node:fs';
+import { promises as fs, type BigIntStats } from 'node:fs';
 import { MountCoreError, StoreError } from '../errors.js';
 
 /** Returns the `code` of a Node system error (`ENOENT`, `EACCES`, …), or `''`. */
@@ -36,6 +36,46 @@ export async function readTextIfExists(file: string): Promise<string | undefined
     if (errorCode(error) === 'ENOENT') return undefined;
     throw toStoreIoError(file, error);
   }
+  return decodeText(file, bytes);
+}
+
+/**
+ * Like readTextIfExists, and also returns the stats of the file that was
+ * read, taken on the open file before reading it, so that a write that
+ * lands while it is read changes the file's stats after those.
+ */
+export async function readTextAndStats(file: string): Promise<{ text: string; stats: BigIntStats } | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw toStoreIoError(file, error);
+  }
+  let stats: BigIntStats;
+  let bytes: Buffer;
+  try {
+    stats = await handle.stat({ bigint: true });
+    bytes = await handle.readFile();
+  } catch (error) {
+    throw toStoreIoError(file, error);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return { text: decodeText(file, bytes), stats };
+}
+
+/** Returns the stats of `file` in nanoseconds, or undefined when it does not exist. */
+export async function statIfExists(file: string): Promise<BigIntStats | undefined> {
+  try {
+    return await fs.stat(file, { bigint: true });
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw toStoreIoError(file, error);
+  }
+}
+
+function decodeText(file: string, bytes: Buffer): string {
   try {
     return strictUtf8.decode(bytes);
   } catch (error) {

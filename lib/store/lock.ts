@@ -81,21 +81,58 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   }
 }
 
+/** Last caller in each lock path's queue in this process; it resolves when that caller is done. */
+const queues = new Map<string, Promise<void>>();
+
 /**
  * Runs `fn` while holding the lock `lockPath` and releases the lock when `fn`
  * settles. An error from `fn` wins over an error from the release.
+ *
+ * Callers in one process wait in a queue for `lockPath`, in call order, and
+ * only the one at its head takes the lock file. So they never poll against
+ * each other's backoff, while other processes still contend through the
+ * file. `timeoutMs` bounds the wait in the queue and for the file together.
  */
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const lock = await acquireLock(lockPath, options);
-  let result: T;
+  const now = options.now ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const deadline = now() + timeoutMs;
+  const ahead = queues.get(lockPath) ?? Promise.resolve();
+  let done!: () => void;
+  const turn = ahead.then(() => new Promise<void>((resolve) => (done = resolve)));
+  queues.set(lockPath, turn);
   try {
-    result = await fn();
-  } catch (error) {
-    await lock.release().catch(() => undefined);
-    throw error;
+    await waitForTurn(ahead, lockPath, timeoutMs);
+    const lock = await acquireLock(lockPath, { ...options, timeoutMs: Math.max(0, deadline - now()) });
+    let result: T;
+    try {
+      result = await fn();
+    } catch (error) {
+      await lock.release().catch(() => undefined);
+      throw error;
+    }
+    await lock.release();
+    return result;
+  } finally {
+    // `done` is set once the callers ahead have finished; a caller that timed out hands over when they do.
+    void ahead.then(() => done());
+    if (queues.get(lockPath) === turn) queues.delete(lockPath);
   }
-  await lock.release();
-  return result;
+}
+
+/** Resolves when `ahead` does; throws STORE_LOCK_TIMEOUT when that takes longer than `timeoutMs`. */
+async function waitForTurn(ahead: Promise<void>, lockPath: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), timeoutMs);
+  });
+  const expired = await Promise.race([ahead.then(() => false), timedOut]);
+  clearTimeout(timer);
+  if (!expired) return;
+  const holder = await readLockFile(lockPath);
+  throw new StoreError('STORE_LOCK_TIMEOUT', `timed out after ${timeoutMs} ms waiting for lock ${lockPath}`, {
+    details: { lock: lockPath, timeout_ms: timeoutMs, holder: holder ?? null },
+  });
 }
 
 function lockContent(nowMs: number): string {

@@ -18,6 +18,9 @@
  *   a new file into the folder, so the folder must be writable by both.
  * - A flat-format file is migrated in memory; its first write stores v2 and
  *   keeps the original text once as `<file>.v1.bak`.
+ * - read() reuses its last parse while the file's stats show no change
+ *   (read-cache.ts says when that is safe); mutations always parse the file
+ *   under the lock.
  */
 import { promises as fs } from 'node:fs';
 import { ConfigError, hasCode, NotFoundError, ValidationError } from '../errors.js';
@@ -26,10 +29,11 @@ import { mountKey, type Mount, type MountFailure, type ValidMountRequest } from 
 import { validateId } from '../validation/ids.js';
 import { quoteValue } from '../validation/text.js';
 import { containerPathFor, validateMountKey, validateWorkspaceRoot } from '../validation/request.js';
-import { parseStore, serializeStore, sortMounts, type ParsedStore, type StoreData } from './format.js';
-import { errorCode, readTextIfExists, toStoreIoError } from './io.js';
+import { parseStore, serializeStore, sortMounts, type StoreData } from './format.js';
+import { errorCode, readTextAndStats, readTextIfExists, statIfExists, toStoreIoError } from './io.js';
 import { isNormalizedHostPath } from './records.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STALE_LOCK_MS, withLock, type LockOptions } from './lock.js';
+import { DEFAULT_READ_CACHE_SETTLE_MS, StoreReadCache } from './read-cache.js';
 
 export interface MountStoreOptions {
   /** Path of the store file. Required. */
@@ -44,6 +48,13 @@ export interface MountStoreOptions {
   now?: () => Date;
   /** Rename used by the atomic write, for tests of the in-place fallback. Default: `fs.promises.rename`. */
   rename?: RenameFunction;
+  /**
+   * Time in milliseconds, by the wall clock, that the file must have been
+   * unchanged before read() keeps its parse for the next read. A value below
+   * the file system's timestamp granularity can let a read miss a write made
+   * in the same tick. Default: 2000.
+   */
+  readCacheSettleMs?: number;
 }
 
 /** All mounts at one revision, sorted by user_id, then workspace_id. */
@@ -72,13 +83,14 @@ export class MountStore {
   readonly #lockOptions: LockOptions;
   readonly #now: () => Date;
   readonly #rename: RenameFunction | undefined;
+  readonly #readCache: StoreReadCache<StoreSnapshot>;
 
   /** Checks every option before any I/O; throws ConfigError naming the option. */
   constructor(options: MountStoreOptions) {
     if (typeof options !== 'object' || options === null) {
       throw optionError('options', options, 'store options must be an object');
     }
-    const { file, lockTimeoutMs, staleLockMs, now, rename } = options;
+    const { file, lockTimeoutMs, staleLockMs, now, rename, readCacheSettleMs } = options;
     if (typeof file !== 'string' || file === '' || file.includes('\0')) {
       throw optionError('file', file, 'file must be a non-empty path without NUL');
     }
@@ -95,24 +107,29 @@ export class MountStore {
     if (rename !== undefined && typeof rename !== 'function') {
       throw optionError('rename', rename, 'rename must be a function like fs.promises.rename');
     }
+    if (readCacheSettleMs !== undefined && !(Number.isFinite(readCacheSettleMs) && readCacheSettleMs >= 0)) {
+      throw optionError('readCacheSettleMs', readCacheSettleMs, 'readCacheSettleMs must be a number of milliseconds >= 0');
+    }
     this.file = file;
     this.lockFile = `${file}.lock`;
     this.backupFile = `${file}.v1.bak`;
     this.#lockOptions = { timeoutMs: lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, staleMs: staleLockMs ?? DEFAULT_STALE_LOCK_MS };
     this.#now = now ?? (() => new Date());
     this.#rename = rename;
+    this.#readCache = new StoreReadCache(readCacheSettleMs ?? DEFAULT_READ_CACHE_SETTLE_MS);
   }
 
   /** Returns every mount and the revision, without taking the lock. */
   async read(): Promise<StoreSnapshot> {
-    let parsed: ParsedStore;
+    let snapshot: StoreSnapshot;
     try {
-      parsed = await this.#load();
+      snapshot = await this.#load();
     } catch (error) {
       if (!hasCode(error, 'STORE_CORRUPT')) throw error;
-      parsed = await this.#loadUnderLock(error);
+      snapshot = await this.#loadUnderLock(error);
     }
-    return { revision: parsed.revision, mounts: sortMounts(parsed.mounts.values()) };
+    // Copies, so that a caller that changes a mount cannot change the kept parse.
+    return { revision: snapshot.revision, mounts: snapshot.mounts.map(copyMount) };
   }
 
   /** Returns the mount of `userId`/`workspaceId`, or undefined. Throws ValidationError for invalid ids. */
@@ -204,7 +221,7 @@ export class MountStore {
    * holds the lock has finished it. When the lock cannot be taken (a
    * read-only folder, a stuck writer), the first STORE_CORRUPT is thrown.
    */
-  async #loadUnderLock(corruptError: unknown): Promise<ParsedStore> {
+  async #loadUnderLock(corruptError: unknown): Promise<StoreSnapshot> {
     try {
       return await withLock(this.lockFile, () => this.#load(), this.#lockOptions);
     } catch (error) {
@@ -213,9 +230,16 @@ export class MountStore {
     }
   }
 
-  async #load(): Promise<ParsedStore> {
-    const text = await readTextIfExists(this.file);
-    return parseStore(text, this.file, { workspaceRoot: this.workspaceRoot, now: this.#now });
+  /** Parses the file into a sorted snapshot, or returns the last one while the file is unchanged. */
+  async #load(): Promise<StoreSnapshot> {
+    const current = await statIfExists(this.file);
+    const cached = current === undefined ? undefined : this.#readCache.lookup(current);
+    if (cached !== undefined) return cached;
+    const read = await readTextAndStats(this.file);
+    const parsed = parseStore(read?.text, this.file, { workspaceRoot: this.workspaceRoot, now: this.#now });
+    const snapshot = { revision: parsed.revision, mounts: sortMounts(parsed.mounts.values()) };
+    if (read !== undefined) this.#readCache.remember(read.stats, snapshot, Date.now());
+    return snapshot;
   }
 
   /** Runs `change` on the parsed file under the lock, then writes the file if `change` returned `write: true`. */
@@ -286,6 +310,10 @@ export class MountStore {
       );
     }
   }
+}
+
+function copyMount(mount: Mount): Mount {
+  return mount.error === undefined ? { ...mount } : { ...mount, error: { ...mount.error } };
 }
 
 function sameContent(mount: Mount, request: ValidMountRequest): boolean {

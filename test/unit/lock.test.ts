@@ -193,3 +193,34 @@ test('withLock runs callers one at a time', async (t) => {
   assert.equal(maxInside, 1);
   assert.equal(order.length, 10);
 });
+
+test('withLock serves callers of one process in call order', async (t) => {
+  const lockPath = await lockPathIn(t);
+  const order: number[] = [];
+  await Promise.all(
+    Array.from({ length: 10 }, (_, index) =>
+      withLock(lockPath, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        order.push(index);
+      }),
+    ),
+  );
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test('withLock times out a caller queued behind a slow one', async (t) => {
+  const lockPath = await lockPathIn(t);
+  const slow = withLock(lockPath, () => new Promise((resolve) => setTimeout(() => resolve('slow'), 200)));
+  const impatient = withLock(lockPath, async () => 'impatient', { timeoutMs: 50 });
+  const patient = withLock(lockPath, async () => 'patient', { timeoutMs: 5000 });
+
+  await assert.rejects(impatient, (error: unknown) => {
+    assert.ok(error instanceof MountCoreError);
+    assert.equal(error.code, 'STORE_LOCK_TIMEOUT');
+    assert.equal(error.details.lock, lockPath);
+    return true;
+  });
+  assert.equal(await slow, 'slow');
+  assert.equal(await patient, 'patient');
+  assert.equal(await exists(lockPath), false);
+});

@@ -2,7 +2,7 @@
 # Installs everything the tests need on a fresh Debian 12 machine (run as
 # root: the two Docker engines, Compose v2, the local images, the Node
 # packages), then runs `npm test` against Docker 20.10 and against 26.1,
-# and once more on Node 24 against 26.1.
+# once more on Node 24 against 26.1, and the benchmark smoke run.
 # Engines this script started are stopped at the end. Exits non-zero when
 # any run fails.
 set -euo pipefail
@@ -41,4 +41,10 @@ fi
 export DOCKER_HOST=unix:///var/lib/mount-core-engines/d26.sock
 echo "== npm test on Node $("$node24_bin/node" --version) against d26"
 PATH="$node24_bin:$PATH" npm test || status=1
+
+# A short run of every benchmark (2 runs a figure, smaller sizes) on d26: it
+# fails when a script breaks or a correctness check in it fails, never on a
+# figure. Its report goes to the system's temporary folder, not to docs/.
+echo "== npm run bench:smoke against d26"
+npm run bench:smoke || status=1
 exit $status

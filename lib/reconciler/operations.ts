@@ -16,7 +16,10 @@ export interface OperationResult {
   recreated: boolean;
   restarted: boolean;
   container_id?: string;
+  /** From the old container's stop request to the replacement's process running, in milliseconds. */
   downtime_ms?: number;
+  /** Same start, until the replacement was also healthy (where it has a healthcheck) and the old one could go. */
+  ready_ms?: number;
   mounts_applied: number;
   mounts_failed: number;
   /** Set when the container changed but the compose file could not be updated. */

@@ -263,7 +263,7 @@ export class Reconciler {
               await this.options.recreate?.onStep?.(step, entry);
             },
           });
-          Object.assign(result, { recreated: true, container_id: recreated.newId, downtime_ms: recreated.downtimeMs });
+          Object.assign(result, { recreated: true, container_id: recreated.newId, downtime_ms: recreated.downtimeMs, ready_ms: recreated.readyMs });
           result.warnings.push(...recreated.warnings);
           break;
         } catch (error) {

@@ -73,6 +73,8 @@ export interface RecreateResult {
   newId: string;
   /** From the old container's stop request to the replacement running, in milliseconds. */
   downtimeMs: number;
+  /** From the old container's stop request to the replacement running and healthy (equal to downtimeMs without a healthcheck), in milliseconds. */
+  readyMs: number;
   durationMs: number;
   warnings: string[];
 }
@@ -171,7 +173,7 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
     await engine.containerStart({ id: created.Id });
 
     await enter('wait-running');
-    const runningAt = await waitUntilRunning(engine, created.Id, {
+    const { runningAt, readyAt } = await waitUntilRunning(engine, created.Id, {
       timeoutMs: options.startTimeoutMs ?? 60_000,
       minUptimeMs: options.minUptimeMs ?? 1000,
       pollIntervalMs: options.pollIntervalMs ?? 100,
@@ -186,6 +188,7 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
       oldId: old.Id,
       newId: created.Id,
       downtimeMs: runningAt - stopRequestedAt,
+      readyMs: readyAt - stopRequestedAt,
       durationMs: now() - startedAt,
       warnings: created.Warnings ?? [],
     };

@@ -12,14 +12,21 @@ export interface WaitOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** When the replacement's process was first seen running, and when it was first seen ready (running and healthy). */
+export interface RunningTimes {
+  runningAt: number;
+  readyAt: number;
+}
+
 /**
  * Polls inspect until the container runs (and is healthy where it has a
  * healthcheck) and has stayed so for `minUptimeMs` without a restart.
- * Returns the time it was first seen running; throws a RecreateError at step
+ * Returns when it was first seen running and first seen ready; throws a RecreateError at step
  * `wait-running` when it exits, restarts, turns unhealthy or times out.
  */
-export async function waitUntilRunning(engine: RecreateEngine, id: string, options: WaitOptions): Promise<number> {
+export async function waitUntilRunning(engine: RecreateEngine, id: string, options: WaitOptions): Promise<RunningTimes> {
   const deadline = options.now() + options.timeoutMs;
+  let processRunningAt: number | undefined;
   let firstRunningAt: number | undefined;
   let startedAt: string | undefined;
 
@@ -38,6 +45,7 @@ export async function waitUntilRunning(engine: RecreateEngine, id: string, optio
     const restarts = typeof inspect.RestartCount === 'number' ? inspect.RestartCount : 0;
     if (state.Restarting) fail(`it exited with code ${state.ExitCode} and its restart policy is restarting it`);
     if (restarts > 0) fail(`it exited and its restart policy restarted it ${restarts} time(s)`);
+    if (state.Running) processRunningAt ??= options.now();
     if (!state.Running) {
       if (firstRunningAt !== undefined || state.Status === 'exited' || state.Status === 'dead') {
         fail(`it is ${state.Status} (exit code ${state.ExitCode ?? 'unknown'})`);
@@ -49,7 +57,7 @@ export async function waitUntilRunning(engine: RecreateEngine, id: string, optio
     } else if (health === undefined || health === 'healthy') {
       firstRunningAt ??= options.now();
       startedAt ??= state.StartedAt;
-      if (options.now() - firstRunningAt >= options.minUptimeMs) return firstRunningAt;
+      if (options.now() - firstRunningAt >= options.minUptimeMs) return { runningAt: processRunningAt ?? firstRunningAt, readyAt: firstRunningAt };
     }
     if (options.now() >= deadline) {
       fail(`it was not ${health === undefined ? 'running' : 'healthy'} within ${options.timeoutMs} ms (state ${state.Status}${health ? `, health ${health}` : ''})`);

@@ -95,6 +95,7 @@ export const sharedSchemas: Record<string, Schema> = {
       restarted: { type: 'boolean' },
       container_id: string(),
       downtime_ms: { type: 'number' },
+      ready_ms: { type: 'number' },
       mounts_applied: { type: 'integer' },
       mounts_failed: { type: 'integer' },
       compose_error: ref('MountFailure'),

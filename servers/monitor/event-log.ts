@@ -53,6 +53,12 @@ export function subscribeEventLog(log: Logger, options: EventLogOptions = {}): (
     const { method, path, status, durationMs, error } = message as EngineMessage;
     if (!error) return;
     const code = typeof error.code === 'string' ? error.code : 'UNKNOWN';
+    // A 404 is an expected answer where the caller checks whether something exists, such as the
+    // start-up look for a leftover replacement; callers that fail on it report it themselves.
+    if (status === 404) {
+      log.debug('engine request found nothing', { method, path, status, error_code: code });
+      return;
+    }
     const at = now();
     const previous = engineCodes.get(code);
     if (previous && at - previous.loggedAt < windowMs) {

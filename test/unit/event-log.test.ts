@@ -89,6 +89,7 @@ test('engine failures rate limited per code', (t) => {
   assert.equal(lines[0]!.suppressed, 0);
   assert.equal(lines[0]!.duration_ms, 1);
   assert.deepEqual([lines[1]!.method, lines[1]!.path, lines[1]!.status], ['GET', '/v1.41/containers/dev/json', 404]);
+  assert.equal(lines[1]!.level, 'debug', 'a 404 is an expected answer, not a warning');
 
   now += 9_999;
   engine.publish({ method: 'GET', path: '/_ping', durationMs: 1, error: unavailable });

@@ -18,7 +18,7 @@ export interface OperationResult {
   container_id?: string;
   /** From the old container's stop request to the replacement's process running, in milliseconds. */
   downtime_ms?: number;
-  /** Same start, until the replacement was also healthy (where it has a healthcheck) and the old one could go. */
+  /** Same start, until the replacement was first seen running and healthy (where it has a healthcheck). */
   ready_ms?: number;
   mounts_applied: number;
   mounts_failed: number;

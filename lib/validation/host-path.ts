@@ -69,8 +69,7 @@ export function normalizeHostPath(input: unknown, style: HostPathStyle = 'posix'
     throw invalidPath('control_characters', input);
   }
   if (LONE_SURROGATE.test(input)) {
-    // NOTE: no reason key names invalid Unicode yet, so this uses bad_characters.
-    throw invalidPath('bad_characters', input);
+    throw invalidPath('invalid_unicode', input);
   }
   if (DISPLAY_SPOOFING.test(input)) {
     throw invalidPath('format_characters', input);

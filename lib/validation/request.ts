@@ -113,8 +113,7 @@ function validateDescription(value: unknown): string {
     throw invalidDescription('control_characters', { value: quoteValue(value) });
   }
   if (LONE_SURROGATE.test(value)) {
-    // NOTE: no reason key names invalid Unicode yet, so this uses bad_characters.
-    throw invalidDescription('bad_characters', { value: quoteValue(value) });
+    throw invalidDescription('invalid_unicode', { value: quoteValue(value) });
   }
   if (DISPLAY_SPOOFING.test(value)) {
     throw invalidDescription('format_characters', { value: quoteValue(value) });

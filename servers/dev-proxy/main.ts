@@ -4,7 +4,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { ConfigError, MountCoreError } from '../../lib/errors.js';
 import { checkBearerToken, DEFAULT_MAX_MUTATIONS_IN_FLIGHT } from '../../lib/http/index.js';
 import { MountStore } from '../../lib/store/index.js';
-import { createHostPathPolicy } from '../../lib/validation/index.js';
+import { createHostPathPolicy, validateWorkspaceRoot } from '../../lib/validation/index.js';
 import { readAbsolutePath, readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString } from '../common/env.js';
 import { readRequestTimeouts, serverOptions, type RequestTimeouts } from '../common/http-server.js';
 import { createLogger, errorFields } from '../common/log.js';
@@ -31,7 +31,7 @@ try {
     timeouts: readRequestTimeouts(env, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 }),
     proxyToken: checkBearerToken('PROXY_TOKEN', readOptional(env, 'PROXY_TOKEN')),
   };
-  const workspaceRoot = readString(env, 'WORKSPACE_ROOT', '/workspace');
+  const workspaceRoot = validateWorkspaceRoot(readString(env, 'WORKSPACE_ROOT', '/workspace'), 'WORKSPACE_ROOT');
   const style = readString(env, 'HOST_PATH_STYLE', 'posix');
   if (style !== 'posix' && style !== 'windows') {
     throw new ConfigError(`HOST_PATH_STYLE=${JSON.stringify(style)} is invalid: expected posix or windows`, {

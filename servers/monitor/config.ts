@@ -4,7 +4,7 @@ import { parseDockerHost } from '../../lib/docker/docker-host.js';
 import { ConfigError } from '../../lib/errors.js';
 import { checkBearerToken, DEFAULT_MAX_MUTATIONS_IN_FLIGHT } from '../../lib/http/index.js';
 import type { Language } from '../../lib/messages.js';
-import { readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString, type Env } from '../common/env.js';
+import { readAbsolutePath, readFlag, readInteger, readLanguage, readList, readLogLevel, readOptional, readPort, readString, type Env } from '../common/env.js';
 import { readRequestTimeouts } from '../common/http-server.js';
 import type { LogLevel } from '../common/log.js';
 import { createHostRoot, normalizeHostPath, validateWorkspaceRoot } from '../../lib/validation/index.js';
@@ -80,7 +80,7 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     devService: readString(env, 'DEV_SERVICE', devContainer),
     composeFile: env.COMPOSE_FILE === '' ? '' : composeFile,
     mountDataFile,
-    journalFile: readString(env, 'RECREATE_JOURNAL_FILE', join(dirname(mountDataFile), 'recreate-journal.json')),
+    journalFile: readAbsolutePath(env, 'RECREATE_JOURNAL_FILE', join(dirname(mountDataFile), 'recreate-journal.json')),
     dockerHost,
     token: checkBearerToken('MONITOR_TOKEN', readOptional(env, 'MONITOR_TOKEN')),
     hostPathAllow: readList(env, 'HOST_PATH_ALLOW'),
@@ -124,7 +124,7 @@ function readHostRoot(env: Env, style: 'posix' | 'windows'): string | undefined 
 /**
  * Returns the socket path of a unix DOCKER_HOST as a deny entry, so that the
  * socket the monitor uses cannot be mounted even where it is not at one of
- * the usual paths. An invalid DOCKER_HOST is left to the Engine client to report.
+ * the usual paths. checkDockerHost has already rejected an invalid DOCKER_HOST.
  */
 function socketDenyEntry(dockerHost: string, style: 'posix' | 'windows'): string[] {
   if (style !== 'posix') return [];

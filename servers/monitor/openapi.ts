@@ -18,7 +18,8 @@ const mountChange = (accepted: string, applied: string) => ({
 
 const authErrors = { 401: 'UNAUTHORIZED: MONITOR_TOKEN is set and the request has no matching bearer token.' };
 const applyErrors = {
-  400: 'With wait=true: BIND_SOURCE_MISSING or BIND_SOURCE_NOT_DIRECTORY.',
+  400: 'BIND_SOURCE_MISSING or BIND_SOURCE_NOT_DIRECTORY: at once when HOST_ROOT is set, else with wait=true.',
+  429: 'TOO_MANY_REQUESTS: more mutations in flight than MAX_MUTATIONS_IN_FLIGHT; retry after the Retry-After seconds.',
   409: 'With wait=true: RECREATE_REFUSED.',
   502: 'With wait=true: RECREATE_FAILED, ENGINE_ERROR and other failures of the apply.',
   503: 'DOCKER_UNAVAILABLE with wait=true, or STORE_LOCK_TIMEOUT.',
@@ -45,7 +46,11 @@ const statsData = objectWith({
   drift: objectWith({ missing: { type: 'array', items: ref('Mount') }, extra: { type: 'array', items: { type: 'object' } } }),
   store_revision: { type: 'integer' },
   operations: objectWith({ running: ref('Operation'), queued: ref('Operation') }, []),
-});
+  watchdog: {
+    type: ['object', 'null'],
+    description: 'Restart counters of the container watchdog, or null when the monitor runs without one.',
+  },
+}, ['container', 'mounts', 'drift', 'store_revision', 'operations']);
 
 /** Documentation of every route the monitor's router serves, keyed by `METHOD pattern` as Router.list() returns them. */
 export const MONITOR_ROUTES: Record<string, RouteDoc> = {
@@ -84,7 +89,7 @@ export const MONITOR_ROUTES: Record<string, RouteDoc> = {
     errors: {
       ...authErrors,
       ...applyErrors,
-      400: 'INVALID_JSON, INVALID_FIELD, UNKNOWN_FIELD, MISSING_FIELD, INVALID_USER_ID, INVALID_WORKSPACE_ID, INVALID_LOCAL_PATH, INVALID_DESCRIPTION, INVALID_READ_ONLY; with wait=true also BIND_SOURCE_MISSING or BIND_SOURCE_NOT_DIRECTORY.',
+      400: 'INVALID_JSON, INVALID_FIELD, UNKNOWN_FIELD, DUPLICATE_FIELD, MISSING_FIELD, INVALID_USER_ID, INVALID_WORKSPACE_ID, INVALID_LOCAL_PATH, INVALID_DESCRIPTION, INVALID_READ_ONLY; BIND_SOURCE_MISSING or BIND_SOURCE_NOT_DIRECTORY at once with HOST_ROOT, else with wait=true.',
       403: 'PATH_NOT_ALLOWED.',
       413: 'BODY_TOO_LARGE.',
       415: 'UNSUPPORTED_MEDIA_TYPE.',

@@ -262,7 +262,7 @@ const GROUPS: Record<string, Row[]> = {
     local('path with NUL', `${ALLOWED}/a\u0000`, 400, 'INVALID_LOCAL_PATH', { reason: 'control_characters' }),
     local('path with newline', `${ALLOWED}/a\nb`, 400, 'INVALID_LOCAL_PATH', { reason: 'control_characters' }),
     local('path with escape sequence', `${ALLOWED}/\u001b[2J`, 400, 'INVALID_LOCAL_PATH', { reason: 'control_characters' }),
-    local('path with lone surrogate', `${ALLOWED}/\udc00`, 400, 'INVALID_LOCAL_PATH', { reason: 'bad_characters' }),
+    local('path with lone surrogate', `${ALLOWED}/\udc00`, 400, 'INVALID_LOCAL_PATH', { reason: 'invalid_unicode' }),
     local('fullwidth solidus', '／etc', 400, 'INVALID_LOCAL_PATH', { reason: 'not_absolute' }),
     local('division slash', `${ALLOWED}\u2215..\u2215..\u2215etc`, 403, 'PATH_NOT_ALLOWED', { reason: 'outside_allow' }),
     local('one-dot leader', `${ALLOWED}/\u2024\u2024/etc`, 400, 'BIND_SOURCE_MISSING', { only: hostView }),

@@ -61,7 +61,7 @@ describe('normalizeHostPath posix', () => {
     ['tab', '/home/dev\tx', 'control_characters'],
     ['DEL', '/home/dev\u007f', 'control_characters'],
     ['C1 control', '/home/dev\u009b', 'control_characters'],
-    ['lone surrogate', '/home/dev/\ud800', 'bad_characters'],
+    ['lone surrogate', '/home/dev/\ud800', 'invalid_unicode'],
     ['drive backslash', 'C:\\Users\\dev\\proj', 'windows_path'],
     ['drive slash', 'C:/Users/dev/proj', 'windows_path'],
     ['lower-case drive', 'd:\\data', 'windows_path'],

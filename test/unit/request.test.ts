@@ -90,7 +90,7 @@ describe('validateMountRequest', () => {
     ['long description', { ...valid, description: 'x'.repeat(501) }, 'INVALID_DESCRIPTION', { reason: 'too_long' }],
     ['newline in description', { ...valid, description: 'a\nb' }, 'INVALID_DESCRIPTION', { reason: 'control_characters' }],
     ['tab in description', { ...valid, description: 'a\tb' }, 'INVALID_DESCRIPTION', { reason: 'control_characters' }],
-    ['lone surrogate in description', { ...valid, description: 'a\ud800' }, 'INVALID_DESCRIPTION', { reason: 'bad_characters' }],
+    ['lone surrogate in description', { ...valid, description: 'a\ud800' }, 'INVALID_DESCRIPTION', { reason: 'invalid_unicode' }],
     ['string read_only', { ...valid, read_only: 'true' }, 'INVALID_READ_ONLY', { field: 'read_only' }],
     ['numeric read_only', { ...valid, read_only: 1 }, 'INVALID_READ_ONLY', { field: 'read_only' }],
     ['denied local_path', { ...valid, local_path: '/etc' }, 'PATH_NOT_ALLOWED', { reason: 'denied' }],

@@ -96,7 +96,7 @@ describe('host paths', () => {
     ['/home/dev/a\u2028b', 'format_characters'],
     ['/home/dev/\ufeffa', 'format_characters'],
     ['/home/dev/a\u200bb', 'format_characters'],
-    ['/home/dev/\ud800', 'bad_characters'],
+    ['/home/dev/\ud800', 'invalid_unicode'],
     [`/${'a'.repeat(4096)}`, 'too_long'],
     [`/${'é'.repeat(2048)}`, 'too_long'],
     ['C:\\Users\\dev\\proj', 'windows_path'],

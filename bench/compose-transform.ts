@@ -1,8 +1,9 @@
 /**
  * The compose transform on the project's own docker-compose.dev.yml with
- * 1,000 managed mounts on the development service: the time of each kind of
- * sync, and whether every line outside the entries it had to change stays
- * byte for byte as it was. String in, string out: no disk and no engine.
+ * 1,000 managed mounts on the development service. Measures the time of each
+ * kind of sync and checks that every line outside the entries it had to
+ * change stays byte for byte as it was. String in, string out: no disk and no
+ * engine.
  *
  * Run: node --import tsx bench/compose-transform.ts [--short] [--runs N] [--json FILE]
  */

@@ -1,9 +1,9 @@
 /**
- * The dev proxy's exit on SIGTERM: servers/dev-proxy/main.ts is spawned, one
- * request goes through it to a stub monitor so that keep-alive connections
- * stay open on both sides (or none is made), then SIGTERM is sent at once or
- * after a pause, and the time until the process exits is measured from this
- * process. The pause matters because V8 compiles undici's WebAssembly HTTP
+ * The dev proxy's exit on SIGTERM. servers/dev-proxy/main.ts is spawned and
+ * one request goes through it to a stub monitor, so that keep-alive
+ * connections stay open on both sides (or none is made). Then SIGTERM is sent
+ * at once or after a pause, and this process measures the time until the
+ * proxy exits. The pause matters because V8 compiles undici's WebAssembly HTTP
  * parser in the background after its first use, and the process only exits
  * once that compilation has finished.
  *
@@ -17,7 +17,7 @@ import { REPO_ROOT } from './lib/build.js';
 import { freePort, startProcess, stopProcess } from './lib/process.js';
 import { Recorder } from './lib/report.js';
 
-/** A stand-in for the monitor that answers GET /api/health like a healthy one. */
+/** Starts a stand-in for the monitor that replies to GET /api/health as a healthy monitor does. */
 async function startStubMonitor(): Promise<Server> {
   const server = createServer((req, res) => {
     const body = JSON.stringify({ success: true, message: 'ok', data: { status: 'ok' } });

@@ -101,8 +101,8 @@ async function main(): Promise<void> {
       }
     }
     recorder.note(
-      `Each sample is a ${seconds} s autocannon run (keep-alive, no pipelining)${args.short ? '' : ' after a 1 s warm-up per configuration'}; throughput is 2xx replies divided by the run time, ` +
-        'and p99 is autocannon\'s, which rounds to whole milliseconds; a run with no reply at all counts its whole length as its p99. ' +
+      `Each sample is a ${seconds} s autocannon run (keep-alive, no pipelining)${args.short ? '' : ' after a 1 s warm-up per configuration'}. Throughput is 2xx replies divided by the run time. ` +
+        'p99 is autocannon\'s, whose histogram keeps whole milliseconds, so a p99 below 1 ms shows as 0, and a run with no reply at all counts its whole length as its p99. ' +
         'The load generator, the monitor and the proxy share the machine\'s cores.',
     );
   } finally {

@@ -86,7 +86,9 @@ async function main(): Promise<void> {
     await rm(folder, { recursive: true, force: true });
   }
 
-  const command = ['node', '--import', 'tsx', 'bench/run.ts', ...process.argv.slice(2)].join(' ');
+  // The note is shown in its own row, so the command leaves out its text.
+  const shownArgs = process.argv.slice(2).flatMap((arg, index, all) => (arg === '--note' || all[index - 1] === '--note' ? [] : [arg]));
+  const command = ['node', '--import', 'tsx', 'bench/run.ts', ...shownArgs].join(' ');
   const npmScript = process.env.npm_lifecycle_event;
   const lines: string[] = [
     '# Benchmarks',
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
       ['Command', `\`${npmScript ? `npm run ${npmScript}` : command}\`${npmScript ? ` (\`${command}\`)` : ''}`],
       ['Mode', values.short ? 'short: 2 runs a figure, smaller sizes' : `full: ${values.runs ?? 10} runs a figure`],
       ['Started', started.toISOString()],
-      ...(values.note ? [['Note', values.note]] : []),
+      ...(values.note ? [['Note', `${values.note} (passed with --note)`]] : []),
     ]),
     '',
     'Each script also runs alone, for example `node --import tsx bench/apply.ts --runs 10 --engine d26`:',

@@ -3,7 +3,7 @@
  * its memory before and after, as one JSON line. With `--engine fake` the
  * monitor recreates an in-memory container (bench/lib/fake-engine.ts) and
  * keeps its files in /dev/shm, so that the loop measures mount-core and not
- * Docker or the disk; with `--engine real` it recreates a real container.
+ * Docker or the disk. With `--engine real` it recreates a real container.
  *
  * Usage: node --expose-gc apply-loop.js --engine fake|real --applies N [--warmup N] [--docker-host H --container NAME]
  */
@@ -27,15 +27,16 @@ const { values } = parseArgs({
 const fake = values.engine === 'fake';
 const applies = Number(values.applies);
 if ((values.engine !== 'fake' && values.engine !== 'real') || !Number.isSafeInteger(applies) || applies < 1) {
-  console.error('usage: apply-loop --engine fake|real --applies N [--docker-host H --container NAME]');
+  console.error('usage: apply-loop --engine fake|real --applies N [--warmup N] [--docker-host H --container NAME]');
   process.exit(2);
 }
 
-/** Runs a full collection when --expose-gc allows it, then returns RSS and used heap in MiB. */
-function memory(): { rss: number; heap: number } {
+/** Runs a full collection when --expose-gc allows it, then returns RSS, used and reserved heap, and memory outside the heap, in MiB. */
+function memory(): { rss: number; heap: number; heapTotal: number; external: number } {
   (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
-  return { rss: usage.rss / 2 ** 20, heap: usage.heapUsed / 2 ** 20 };
+  const mib = (bytes: number) => bytes / 2 ** 20;
+  return { rss: mib(usage.rss), heap: mib(usage.heapUsed), heapTotal: mib(usage.heapTotal), external: mib(usage.external) };
 }
 
 // The host path policy denies /dev, so the bind sources live in the temporary folder even for the fake engine.

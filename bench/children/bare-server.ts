@@ -1,6 +1,6 @@
 /**
  * The baseline for idle memory: a node:http server with no dependencies that
- * answers every request with a small JSON body. Reads PORT, listens on
+ * replies to every request with a small JSON body. Reads PORT, listens on
  * 127.0.0.1 and prints one JSON line when it listens.
  */
 import { createServer } from 'node:http';

@@ -8,9 +8,9 @@ export interface BenchArgs {
   short: boolean;
   /** Runs per figure: `--runs`, else 2 with `--short`, else 10. */
   runs: number;
-  /** Where to write the JSON report for bench/run.ts; none prints only. */
+  /** File that receives the JSON report for bench/run.ts; without one the script only prints. */
   json: string | undefined;
-  /** Which local engine to use; only the two project engines are allowed. */
+  /** Local engine to use: one of the two project engines. */
   engine: EngineName;
 }
 
@@ -32,7 +32,8 @@ export function parseBenchArgs(argv: string[] = process.argv.slice(2)): BenchArg
   }
   const engine = values.engine;
   if (engine !== 'd20' && engine !== 'd26') usage(`invalid --engine ${JSON.stringify(engine)}: expected d20 or d26`);
-  const runs = values.runs === undefined ? (values.short ? 2 : 10) : Number(values.runs);
+  let runs = values.short ? 2 : 10;
+  if (values.runs !== undefined) runs = Number(values.runs);
   if (!Number.isSafeInteger(runs) || runs < 1) usage(`invalid --runs ${JSON.stringify(values.runs)}: expected a whole number from 1`);
   return { short: values.short ?? false, runs, json: values.json, engine };
 }

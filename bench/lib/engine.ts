@@ -27,7 +27,7 @@ export interface BenchEngine {
   apiVersion: string;
 }
 
-/** Returns the engine `name` after checking that it answers and has the benchmark image; throws with how to start it. */
+/** Returns the engine `name` after checking that it replies and has the benchmark image; throws with how to start it. */
 export async function openEngine(name: EngineName): Promise<BenchEngine> {
   const socketPath = `/var/lib/mount-core-engines/${name}.sock`;
   const host = `unix://${socketPath}`;

@@ -1,5 +1,5 @@
 /**
- * An in-memory RecreateEngine that answers every call at once, for figures
+ * An in-memory RecreateEngine that returns from every call at once, for figures
  * that need many applies and measure mount-core itself (memory growth), not
  * Docker. It keeps just enough state for recreate, repair and the dependents
  * check: containers by id with their name, state and mounts.

@@ -1,10 +1,10 @@
 /**
  * The floor: the least a program must ask of the Engine to swap a container
- * for one with another bind mount, in the order mount-core uses (create new,
- * rename old, stop old, rename new, start new, check it runs, remove old).
- * Plain undici requests over the unix socket, no mount-core code, no inspect
- * of the old container (the script knows the configuration it wants), no
- * journal and no rollback.
+ * for one with another bind mount. The steps run in the order mount-core
+ * uses: create new, rename old, stop old, rename new, start new, check it
+ * runs, remove old. It sends plain undici requests over the unix socket, with
+ * no mount-core code, no inspect of the old container (the script writes the
+ * configuration it wants itself), no journal and no rollback.
  */
 import { Pool } from 'undici';
 
@@ -44,7 +44,7 @@ export class RawEngine {
   }
 }
 
-/** The create body of the benchmark container with one bind mount of `source` at `target`. */
+/** Returns the create body of the benchmark container with one bind mount of `source` at `target`. */
 export function sleeperBody(image: string, source: string, target: string): Record<string, unknown> {
   return {
     Image: image,

@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     );
     recorder.note(
       'Apply loops run in a child process started with --expose-gc and collect garbage before each reading; each apply is a POST /api/mounts?wait=true ' +
-        'to the monitor built in that process, switching one mount between two folders. The in-memory engine (bench/lib/fake-engine.ts) answers every call at once, ' +
+        'to the monitor built in that process, switching one mount between two folders. The in-memory engine (test/helpers/memory-engine.ts) answers every call at once, ' +
         'and its store, journal and compose file live on /dev/shm; the real-engine loop keeps them on disk. Growth is measured after 10 (in-memory) or 2 (real) warm-up applies.',
     );
   } finally {

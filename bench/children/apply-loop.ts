@@ -1,7 +1,7 @@
 /**
  * Runs many applies through the monitor's HTTP API in one process and prints
  * its memory before and after, as one JSON line. With `--engine fake` the
- * monitor recreates an in-memory container (bench/lib/fake-engine.ts) and
+ * monitor recreates an in-memory container (test/helpers/memory-engine.ts) and
  * keeps its files in /dev/shm, so that the loop measures mount-core and not
  * Docker or the disk. With `--engine real` it recreates a real container.
  *
@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FakeEngine } from '../lib/fake-engine.js';
+import { MemoryEngine } from '../../test/helpers/memory-engine.js';
 import { callJson } from '../lib/http.js';
 import { startMonitor } from '../lib/monitor.js';
 
@@ -44,7 +44,7 @@ const folder = await mkdtemp(join(fake ? '/dev/shm' : tmpdir(), 'mc-bench-loop-'
 const sourceFolder = await mkdtemp(join(tmpdir(), 'mc-bench-loop-src-'));
 const sources = [join(sourceFolder, 'a'), join(sourceFolder, 'b')];
 for (const source of sources) await mkdir(source);
-const engine = new FakeEngine();
+const engine = new MemoryEngine();
 if (fake) engine.addRunning(values.container!);
 const monitor = await startMonitor({
   dockerHost: values['docker-host']!,

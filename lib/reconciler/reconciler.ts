@@ -47,6 +47,14 @@ export interface ReconcilerOptions {
   selfContainerId?: string;
   /** Wait before an apply that starts from idle, to gather a burst. Default: 0. */
   applyDelayMs?: number;
+  /**
+   * Quiet time a follow-up apply waits for before it reads the store: it starts once no request has
+   * arrived for this long, so a burst longer than one apply still costs two recreates. A lone change
+   * starts at once. Default: 50.
+   */
+  followUpQuietMs?: number;
+  /** Longest a follow-up waits for that quiet time, in milliseconds. Default: 2000. */
+  followUpMaxWaitMs?: number;
   /** Recreate timings passed through. Default: those of recreateContainer. */
   recreate?: Pick<RecreateOptions, 'stopTimeoutSeconds' | 'startTimeoutMs' | 'minUptimeMs' | 'pollIntervalMs' | 'onStep'>;
   /** Delays before retrying an apply the Engine could not take. Default: 1, 2, 5, 10 then 30 s. */
@@ -88,6 +96,7 @@ export class Reconciler {
   private retryIndex = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private lastRequestAt = 0;
   private repaired = false;
   private readonly now: () => Date;
 
@@ -97,6 +106,7 @@ export class Reconciler {
 
   /** Starts an apply, or returns the follow-up that the running one will be followed by. */
   request(kind: OperationKind, revision?: number): Operation {
+    this.lastRequestAt = Date.now();
     if (revision !== undefined) this.knownRevision = Math.max(this.knownRevision, revision);
     // The running operation covers a change it has read, or will read because it has not read the store yet.
     if (kind === 'apply' && this.running && (this.runningRevision === undefined || (revision !== undefined && this.runningRevision >= revision))) {
@@ -154,24 +164,37 @@ export class Reconciler {
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
-  private launch(operation: Operation): void {
+  private launch(operation: Operation, followUp = false): void {
     this.running = operation;
     this.runningRevision = undefined;
-    void this.run(operation).finally(() => {
+    void this.run(operation, followUp).finally(() => {
       this.running = undefined;
       const next = this.queued;
       this.queued = undefined;
-      if (next && !this.stopped) this.launch(next);
+      if (next && !this.stopped) this.launch(next, true);
     });
   }
 
-  private async run(operation: Operation): Promise<void> {
+  /** Waits until no request has arrived for followUpQuietMs, or followUpMaxWaitMs has passed. */
+  private async quietPeriod(): Promise<void> {
+    const quietMs = this.options.followUpQuietMs ?? 50;
+    const deadline = Date.now() + (this.options.followUpMaxWaitMs ?? 2000);
+    for (;;) {
+      const remaining = this.lastRequestAt + quietMs - Date.now();
+      if (remaining <= 0 || Date.now() >= deadline) return;
+      await sleep(Math.min(remaining, deadline - Date.now()));
+    }
+  }
+
+  private async run(operation: Operation, followUp: boolean): Promise<void> {
     const startedMs = Date.now();
     operation.state = 'running';
     operation.started_at = this.now().toISOString();
     reconcilerChannel.publish({ event: 'operation-start', operation: { id: operation.id, kind: operation.kind } });
     try {
       if (this.options.applyDelayMs) await sleep(this.options.applyDelayMs);
+      // Until this apply reads the store, new requests join it (see request()).
+      if (followUp) await this.quietPeriod();
       operation.result = await this.apply(operation, startedMs);
       operation.state = 'succeeded';
       this.retryIndex = 0;

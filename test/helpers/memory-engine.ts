@@ -1,8 +1,9 @@
 /**
- * An in-memory RecreateEngine that returns from every call at once, for figures
- * that need many applies and measure mount-core itself (memory growth), not
- * Docker. It keeps just enough state for recreate, repair and the dependents
- * check: containers by id with their name, state and mounts.
+ * An in-memory RecreateEngine for the reconciler's unit tests and for
+ * benchmarks that measure mount-core itself, not Docker. It keeps just enough
+ * state for recreate, repair and the dependents check: containers by id with
+ * their name, state and mounts. Calls return at once unless a test sets a
+ * stop delay or a failure.
  */
 import { randomBytes } from 'node:crypto';
 import { EngineError, type RecreateEngine } from '../../lib/index.js';
@@ -10,10 +11,24 @@ import type { ContainerCreateBody, ContainerInspect, MountPoint } from '../../li
 
 const IMAGE_ID = `sha256:${'0'.repeat(64)}`;
 
-export class FakeEngine implements RecreateEngine {
+export class MemoryEngine implements RecreateEngine {
   readonly #containers = new Map<string, ContainerInspect>();
   /** Calls made, by method name. */
   readonly calls = new Map<string, number>();
+  /** Time each stop takes, in milliseconds, so that an apply lasts long enough to overlap requests. */
+  stopDelayMs = 0;
+  /** When set, every call throws what it returns: an injected Engine failure. */
+  failWith: (() => Error) | undefined;
+
+  /** Number of calls made to `method`. */
+  count(method: string): number {
+    return this.calls.get(method) ?? 0;
+  }
+
+  /** The sorted mount targets of the container named `name`. */
+  mountTargets(name: string): string[] {
+    return this.#find(name).Mounts.map((mount) => mount.Destination).sort();
+  }
 
   /** Adds a running container named `name` with no mounts; returns its id. */
   addRunning(name: string): string {
@@ -45,6 +60,7 @@ export class FakeEngine implements RecreateEngine {
 
   async containerStop(options: { id: string; timeoutSeconds: number }): Promise<unknown> {
     this.#count('containerStop');
+    if (this.stopDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.stopDelayMs));
     const container = this.#find(options.id);
     container.State = { ...container.State, Running: false, Status: 'exited', FinishedAt: new Date().toISOString() };
     return { alreadyInState: false };
@@ -97,6 +113,7 @@ export class FakeEngine implements RecreateEngine {
   }
 
   #count(method: string): void {
+    if (this.failWith) throw this.failWith();
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
   }
 

@@ -21,6 +21,12 @@ export interface WriteFileAtomicOptions {
   mode?: number;
   /** Renames the temporary file over the target. Default: `fs.promises.rename`. */
   rename?: RenameFunction;
+  /**
+   * Fsyncs the file and its folder, so that the new content survives a crash
+   * of the machine. Without it the replace is still atomic for every process,
+   * and survives a killed process, but not a power loss. Default: true.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -53,7 +59,8 @@ export async function writeFileAtomic(file: string, data: string, options: Write
   const mode = options.mode ?? existing?.mode ?? 0o644;
 
   try {
-    await writeNewFile(temp, bytes, mode, existing);
+    const durable = options.durable ?? true;
+    await writeNewFile(temp, bytes, mode, existing, durable);
     try {
       await rename(temp, file);
     } catch (error) {
@@ -61,7 +68,7 @@ export async function writeFileAtomic(file: string, data: string, options: Write
       await overwriteInPlace(file, bytes);
       return 'in-place';
     }
-    await syncFolder(folder);
+    if (durable) await syncFolder(folder);
     return 'rename';
   } finally {
     // After a successful rename the temporary name no longer exists.
@@ -69,7 +76,13 @@ export async function writeFileAtomic(file: string, data: string, options: Write
   }
 }
 
-async function writeNewFile(temp: string, bytes: Buffer, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
+async function writeNewFile(
+  temp: string,
+  bytes: Buffer,
+  mode: number,
+  owner: { uid: number; gid: number } | undefined,
+  durable: boolean,
+): Promise<void> {
   const handle = await fs.open(temp, 'wx', mode);
   try {
     await handle.chmod(mode);
@@ -78,7 +91,7 @@ async function writeNewFile(temp: string, bytes: Buffer, mode: number, owner: { 
       if (errorCode(error) !== 'EPERM') throw error;
     });
     await writeAll(handle, bytes);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }

@@ -52,7 +52,9 @@ export class FileRecreateJournal implements RecreateJournal {
   }
 
   async write(entry: JournalEntry): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(entry, null, 2)}\n`);
+    // Repair reads the journal after a killed monitor, which a rename without fsync survives. After a
+    // machine crash the journal may be a step behind, and repair falls back to the leftover names.
+    await writeFileAtomic(this.file, `${JSON.stringify(entry, null, 2)}\n`, { durable: false });
   }
 
   async clear(): Promise<void> {

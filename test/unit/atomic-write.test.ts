@@ -135,3 +135,12 @@ test('temporary file sits beside the target', async (t) => {
   assert.match(path.basename(seen[0] ?? ''), new RegExp(`^\\.mounts\\.json\\.${process.pid}\\.[0-9a-f]{12}\\.tmp$`));
   assert.equal(seen[1], file);
 });
+
+test('non-durable write still replaces whole', async (t) => {
+  const folder = await tempFolder(t);
+  const file = path.join(folder, 'journal.json');
+  await fs.writeFile(file, 'old content that is longer');
+  assert.equal(await writeFileAtomic(file, '{"step":"create"}\n', { durable: false }), 'rename');
+  assert.equal(await fs.readFile(file, 'utf8'), '{"step":"create"}\n');
+  assert.deepEqual((await fs.readdir(folder)).sort(), ['journal.json']);
+});

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import { createDevProxyHandler, type DevProxyHandler } from '../../servers/dev-p
 import { createMonitorHandler } from '../../servers/monitor/app.js';
 import { loadMonitorConfig } from '../../servers/monitor/config.js';
 import { freePort, REPO_ROOT } from '../helpers/stack.js';
+import { sendRaw as send } from '../helpers/http.js';
 
 const MONITOR_TOKEN = 'corpus-monitor-token-5d1e';
 const PROXY_TOKEN = 'corpus-proxy-token-9b7c';
@@ -63,12 +64,6 @@ interface Row {
   only?: Target[];
 }
 
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  body: any;
-}
 
 const MONITOR_ROUTES: Record<RouteName, [string, string]> = {
   save: ['POST', '/api/mounts'],
@@ -340,28 +335,6 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function send(base: string, method: string, target: string, headers: Record<string, string>, body: string | Buffer | undefined): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(`${base}${target}`, { method, headers, timeout: 15_000 }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text, body: parsed });
-      });
-    });
-    outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${target} timed out`)));
-    // A 413 may be sent and the connection closed before the whole body is written.
-    outgoing.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
-    outgoing.end(body);
-  });
-}
 
 describe('bad input corpus', () => {
   let folder: string;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,16 +26,11 @@ import { createDevProxyHandler, type DevProxyOptions } from '../../servers/dev-p
 import { createMonitorHandler } from '../../servers/monitor/app.js';
 import { loadMonitorConfig } from '../../servers/monitor/config.js';
 import { freePort, REPO_ROOT } from '../helpers/stack.js';
+import { sendRaw as send } from '../helpers/http.js';
 
 const MONITOR_TOKEN = 'monitor-Secret.token_1';
 const PROXY_TOKEN = 'proxy-Secret.token_2';
 
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  body: any;
-}
 
 async function listen(t: TestContext, server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -47,27 +42,6 @@ async function listen(t: TestContext, server: Server): Promise<string> {
 }
 
 /** Sends one request with node:http, so the path goes out exactly as written. */
-function send(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(`${base}${path}`, { method, headers, timeout: 10_000 }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text, body: parsed });
-      });
-    });
-    outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${path} timed out`)));
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
 
 async function tempFolder(t: TestContext): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'mc-security-auth-'));

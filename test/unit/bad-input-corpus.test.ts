@@ -64,7 +64,6 @@ interface Row {
   only?: Target[];
 }
 
-
 const MONITOR_ROUTES: Record<RouteName, [string, string]> = {
   save: ['POST', '/api/mounts'],
   get: ['GET', '/api/mounts'],
@@ -334,7 +333,6 @@ async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
-
 
 describe('bad input corpus', () => {
   let folder: string;

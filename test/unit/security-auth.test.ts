@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -26,22 +25,10 @@ import { createDevProxyHandler, type DevProxyOptions } from '../../servers/dev-p
 import { createMonitorHandler } from '../../servers/monitor/app.js';
 import { loadMonitorConfig } from '../../servers/monitor/config.js';
 import { freePort, REPO_ROOT } from '../helpers/stack.js';
-import { sendRaw as send } from '../helpers/http.js';
+import { listen, sendRaw as send } from '../helpers/http.js';
 
 const MONITOR_TOKEN = 'monitor-Secret.token_1';
 const PROXY_TOKEN = 'proxy-Secret.token_2';
-
-
-async function listen(t: TestContext, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** Sends one request with node:http, so the path goes out exactly as written. */
 
 async function tempFolder(t: TestContext): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'mc-security-auth-'));

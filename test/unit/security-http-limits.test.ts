@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -24,18 +24,7 @@ import { createDevProxyHandler, type DevProxyOptions } from '../../servers/dev-p
 import { createMonitorHandler } from '../../servers/monitor/app.js';
 import { loadMonitorConfig } from '../../servers/monitor/config.js';
 import { freePort, REPO_ROOT } from '../helpers/stack.js';
-import { sendRaw as send } from '../helpers/http.js';
-
-
-async function listen(t: TestContext, server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
+import { listen, sendRaw as send } from '../helpers/http.js';
 
 async function tempFolder(t: TestContext): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'mc-security-limits-'));

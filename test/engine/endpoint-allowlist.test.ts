@@ -14,11 +14,10 @@ import { after, before, describe, test } from 'node:test';
 import { DockerClient, ENGINE_CHANNEL_NAME, findEngineEndpoint, MONITOR_ENGINE_ENDPOINTS, type EngineRequestMessage } from '../../lib/docker/index.js';
 import { Reconciler } from '../../lib/reconciler/reconciler.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
-import { NEXT_SUFFIX, PREV_SUFFIX } from '../../lib/recreate/recreate.js';
 import { repairRecreate } from '../../lib/recreate/repair.js';
 import { MountStore } from '../../lib/store/index.js';
 import { checkHostPath, createHostPathPolicy, managedTargetTest } from '../../lib/validation/index.js';
-import { docker, engineSkip, findEngine, uniqueName } from '../helpers/engine.js';
+import { docker, engineSkip, findEngine, uniqueName, removeContainers } from '../helpers/engine.js';
 
 const engine = await findEngine();
 
@@ -76,9 +75,7 @@ describe('engine requests of an apply cycle', { skip: engineSkip(engine) }, () =
 
   after(async () => {
     unsubscribe(ENGINE_CHANNEL_NAME, record);
-    for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) {
-      await docker(engine!, ['rm', '-f', '-v', name + suffix]).catch(() => undefined);
-    }
+    await removeContainers(engine!, [name]);
     await client.close();
     await rm(folder, { recursive: true, force: true });
   });

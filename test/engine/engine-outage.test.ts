@@ -13,7 +13,7 @@ import { repairRecreate } from '../../lib/recreate/repair.js';
 import { MountStore } from '../../lib/store/index.js';
 import { checkHostPath, createHostPathPolicy } from '../../lib/validation/index.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
-import { docker, engineSkip, findEngine, uniqueName } from '../helpers/engine.js';
+import { docker, engineSkip, findEngine, uniqueName, removeContainers } from '../helpers/engine.js';
 import { startServerProcess } from '../helpers/server-process.js';
 import { startSocketRelay, type SocketRelay } from '../helpers/socket-relay.js';
 import { call, eventually, freePort } from '../helpers/stack.js';
@@ -39,7 +39,7 @@ describe('engine outage', { skip: engineSkip(engine) }, () => {
   async function startContainer(t: TestContext): Promise<string> {
     const name = uniqueName('mc-outage');
     t.after(async () => {
-      for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) await docker(engine!, ['rm', '-f', '-v', name + suffix]).catch(() => undefined);
+      await removeContainers(engine!, [name]);
     });
     await docker(engine!, ['run', '-d', '--pull', 'never', '--network', 'none', '--stop-timeout', '1', '--name', name, 'local/busybox:test']);
     return name;

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DockerClient, type ContainerInspect, type MountPoint } from '../../lib/docker/index.js';
-import { NEXT_SUFFIX, PREV_SUFFIX, recreateContainer } from '../../lib/recreate/recreate.js';
+import { recreateContainer } from '../../lib/recreate/recreate.js';
 import { buildReplacementSpec } from '../../lib/recreate/spec.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
-import { docker, engineSkip, findEngine, uniqueName } from '../helpers/engine.js';
+import { docker, engineSkip, findEngine, uniqueName, removeContainers } from '../helpers/engine.js';
 
 const engine = await findEngine();
 const isManaged = managedTargetTest('/workspace');
@@ -104,11 +104,7 @@ describe('recreate carries over the configuration', { skip: engineSkip(engine) }
   });
 
   after(async () => {
-    for (const container of containers) {
-      for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) {
-        await docker(engine!, ['rm', '-f', '-v', container + suffix]).catch(() => undefined);
-      }
-    }
+    await removeContainers(engine!, containers);
     for (const network of networks) await docker(engine!, ['network', 'rm', network]).catch(() => undefined);
     for (const volume of volumes) await docker(engine!, ['volume', 'rm', volume]).catch(() => undefined);
     for (const tag of tags) await docker(engine!, ['image', 'rm', tag]).catch(() => undefined);

@@ -15,9 +15,9 @@ import { after, before, describe, test } from 'node:test';
 import { DockerClient } from '../../lib/docker/index.js';
 import type { RecreateStep } from '../../lib/errors.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
-import { NEXT_SUFFIX, PREV_SUFFIX } from '../../lib/recreate/recreate.js';
+import { PREV_SUFFIX } from '../../lib/recreate/recreate.js';
 import { repairRecreate, type RepairOutcome } from '../../lib/recreate/repair.js';
-import { docker, engineSkip, findEngine, uniqueName } from '../helpers/engine.js';
+import { docker, engineSkip, findEngine, uniqueName, removeContainers } from '../helpers/engine.js';
 
 const engine = await findEngine();
 const FIXTURE = fileURLToPath(new URL('../fixtures/recreate-until-step.ts', import.meta.url));
@@ -63,11 +63,7 @@ describe('repair after the recreating process is killed', { skip: engineSkip(eng
   });
 
   after(async () => {
-    for (const name of created) {
-      for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) {
-        await docker(engine!, ['rm', '-f', '-v', name + suffix]).catch(() => undefined);
-      }
-    }
+    await removeContainers(engine!, created);
     await client?.close();
     if (root) await rm(root, { recursive: true, force: true });
   });

@@ -24,11 +24,11 @@ import { after, before, describe, test } from 'node:test';
 import { DockerClient, type ContainerCreateBody, type ContainerInspect } from '../../lib/docker/index.js';
 import { DockerUnavailableError, EngineError, RecreateError, type RecreateStep } from '../../lib/errors.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
-import { NEXT_SUFFIX, PREV_SUFFIX, recreateContainer, type RecreateOptions } from '../../lib/recreate/recreate.js';
+import { recreateContainer, type RecreateOptions } from '../../lib/recreate/recreate.js';
 import { repairRecreate } from '../../lib/recreate/repair.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
 import { FaultyEngine } from '../fixtures/faulty-engine.js';
-import { docker, engineSkip, findEngine, uniqueName } from '../helpers/engine.js';
+import { docker, engineSkip, findEngine, uniqueName, removeContainers } from '../helpers/engine.js';
 
 const engine = await findEngine();
 const isManaged = managedTargetTest('/workspace');
@@ -47,11 +47,7 @@ describe('recreate failures', { skip: engineSkip(engine) }, () => {
   });
 
   after(async () => {
-    for (const name of created) {
-      for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) {
-        await docker(engine!, ['rm', '-f', '-v', name + suffix]).catch(() => undefined);
-      }
-    }
+    await removeContainers(engine!, created);
     await client?.close();
     if (root) await rm(root, { recursive: true, force: true });
   });

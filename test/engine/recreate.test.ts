@@ -6,12 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import { DockerClient } from '../../lib/docker/index.js';
 import { EngineError, hasCode, RecreateError } from '../../lib/errors.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
-import { NEXT_SUFFIX, PREV_SUFFIX, recreateContainer } from '../../lib/recreate/recreate.js';
+import { recreateContainer } from '../../lib/recreate/recreate.js';
 import { repairRecreate } from '../../lib/recreate/repair.js';
 import type { RecreateStep } from '../../lib/errors.js';
 import type { MountSpec } from '../../lib/types.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
-import { docker, engineSkip, findEngine, uniqueName } from '../helpers/engine.js';
+import { docker, engineSkip, findEngine, uniqueName, removeContainers } from '../helpers/engine.js';
 
 const engine = await findEngine();
 const isManaged = managedTargetTest('/workspace');
@@ -27,11 +27,7 @@ describe('recreate on a real engine', { skip: engineSkip(engine) }, () => {
   });
 
   after(async () => {
-    for (const name of created) {
-      for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) {
-        await docker(engine!, ['rm', '-f', '-v', name + suffix]).catch(() => undefined);
-      }
-    }
+    await removeContainers(engine!, created);
     await client.close();
     await rm(root, { recursive: true, force: true });
   });

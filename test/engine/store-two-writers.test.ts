@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DockerClient } from '../../lib/docker/index.js';
-import { NEXT_SUFFIX, PREV_SUFFIX } from '../../lib/recreate/recreate.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
-import { docker, engineSkip, findEngine, uniqueName } from '../helpers/engine.js';
+import { docker, engineSkip, findEngine, uniqueName, removeContainers } from '../helpers/engine.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { startSocketRelay, type SocketRelay } from '../helpers/socket-relay.js';
 import { call, eventually, freePort } from '../helpers/stack.js';
@@ -75,7 +74,7 @@ describe('store shared by the monitor and the proxy in fallback', { skip: engine
     await monitor?.stop();
     await client?.close();
     await relay?.close();
-    for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) await docker(engine!, ['rm', '-f', '-v', name + suffix]).catch(() => undefined);
+    await removeContainers(engine!, [name]);
     await rm(root, { recursive: true, force: true });
   });
 

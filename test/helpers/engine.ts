@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { NEXT_SUFFIX, PREV_SUFFIX } from '../../lib/recreate/recreate.js';
 
 const run = promisify(execFile);
 
@@ -41,7 +42,7 @@ async function probe(): Promise<TestEngine | undefined> {
   }
 }
 
-/** Returns the reachable engine, or undefined outside CI; throws under CI when none answers. */
+/** Returns the reachable engine, or undefined outside CI; throws under CI when none responds. */
 export async function findEngine(): Promise<TestEngine | undefined> {
   cached ??= probe();
   const engine = await cached;
@@ -53,7 +54,7 @@ export async function findEngine(): Promise<TestEngine | undefined> {
   return engine;
 }
 
-/** The `skip` option for node:test: false with an engine, else the reason. */
+/** Returns the `skip` option for node:test: false with an engine, else the reason. */
 export function engineSkip(engine: TestEngine | undefined): string | false {
   return engine ? false : HOW_TO_START;
 }
@@ -64,7 +65,20 @@ export async function docker(engine: TestEngine, args: string[], timeoutMs = 120
   return stdout;
 }
 
-/** A name unique to this process and call, for containers, networks and volumes a test makes. */
+/** Returns a name unique to this process and call, for containers, networks and volumes a test makes. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/**
+ * Removes each named container with its anonymous volumes, together with the
+ * `-mount-core-next` and `-mount-core-prev` containers a recreate of it may
+ * have left. Containers already gone are skipped.
+ */
+export async function removeContainers(engine: TestEngine, names: Iterable<string>): Promise<void> {
+  for (const name of names) {
+    for (const suffix of ['', NEXT_SUFFIX, PREV_SUFFIX]) {
+      await docker(engine, ['rm', '-f', '-v', name + suffix]).catch(() => undefined);
+    }
+  }
 }

@@ -1,4 +1,4 @@
-/** The monitor's HTTP routes: one router, one error mapper, one not-found answer. */
+/** The monitor's HTTP routes: one router, one error mapper, one not-found response. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, MountCoreError, type ErrorCode } from '../../lib/errors.js';
 import { InFlightLimit, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess, type RouteContext } from '../../lib/http/index.js';
@@ -9,7 +9,7 @@ import type { WatchdogStats } from '../../lib/reconciler/watchdog.js';
 import { managedMountsOf } from '../../lib/recreate/spec.js';
 import type { DockerClient } from '../../lib/docker/index.js';
 import type { MountStore } from '../../lib/store/index.js';
-import type { Mount } from '../../lib/types.js';
+import type { Mount, MountFailure } from '../../lib/types.js';
 import { validateMountKey, validateMountRequest, type HostPathPolicy, type HostRoot } from '../../lib/validation/index.js';
 import { quoteValue } from '../../lib/validation/text.js';
 import { errorFields, type Logger } from '../common/log.js';
@@ -37,7 +37,7 @@ export interface MonitorDeps {
 /** The monitor's request handler; `routes` lists its `METHOD pattern` pairs, as Router.list() does. */
 export type MonitorHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { routes: string[] };
 
-/** Routes that answer without the bearer token. */
+/** Routes served without the bearer token. */
 const OPEN_PATHS = new Set(['/api/health', '/api/openapi.json']);
 
 const FAILURE_STATUS: Partial<Record<string, number>> = { BIND_SOURCE_MISSING: 400, BIND_SOURCE_NOT_DIRECTORY: 400, PATH_NOT_ALLOWED: 403, RECREATE_REFUSED: 409, DOCKER_UNAVAILABLE: 503 };
@@ -53,7 +53,22 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
   const languageOf = (res: ServerResponse) => languages.get(res) ?? config.language;
   const ok = (res: ServerResponse, status: number, key: MessageKey, data: unknown) => sendSuccess(res, status, text(key, languageOf(res)), data);
 
-  /** With `?wait=true`, waits for the operation and answers with the mount's final state. */
+  /** Turns a stored failure back into an error, with the details its zh-CN message needs. */
+  function failureError(failure: MountFailure, extra: Record<string, unknown> = {}): HttpError {
+    return new HttpError(failure.code as ErrorCode, FAILURE_STATUS[failure.code] ?? 502, failure.message, {
+      details: {
+        step: failure.step,
+        reason: failure.message,
+        daemon_message: failure.message,
+        docker_host: config.dockerHost,
+        container: config.devContainer,
+        ...extra,
+        ...failure.details,
+      },
+    });
+  }
+
+  /** With `?wait=true`, waits for the operation and responds with the mount's final state. */
   async function answerMutation(ctx: RouteContext, mount: Mount, operation: Operation | undefined, keys: [MessageKey, MessageKey]) {
     if (!operation || ctx.query.get('wait') !== 'true') {
       ok(ctx.res, operation ? 202 : 200, operation ? keys[0] : 'mount_unchanged', { mount, operation: summary(operation) });
@@ -63,15 +78,12 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
     // After a removal only the operation counts: the removed record keeps the state it had.
     const removal = keys[1] === 'mount_removed_applied';
     const latest = removal ? mount : ((await store.get(mount.user_id, mount.workspace_id)) ?? mount);
-    const failure = !removal && latest.state === 'failed' ? latest.error : settled.state === 'failed' ? settled.error : undefined;
+    let failure: MountFailure | undefined;
+    if (!removal && latest.state === 'failed') failure = latest.error;
+    else if (settled.state === 'failed') failure = settled.error;
     if (failure) {
-      const status = FAILURE_STATUS[failure.code] ?? 502;
-      const error = new HttpError(failure.code as ErrorCode, status, failure.message, {
-        details: {
-          path: latest.local_path, step: failure.step, reason: failure.message, daemon_message: failure.message,
-          docker_host: config.dockerHost, container: config.devContainer, saved: true, ...failure.details,
-        },
-      });
+      // The change itself is in the store, so a DOCKER_UNAVAILABLE message can say it was saved.
+      const error = failureError(failure, { path: latest.local_path, saved: true });
       sendError(ctx.res, error, languageOf(ctx.res), { mount: latest, operation: settled });
       return;
     }
@@ -129,13 +141,7 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
     if (query.get('wait') !== 'true') return ok(res, 202, 'restart_accepted', { operation: summary(operation) });
     const settled = await reconciler.settled(operation);
     if (settled.state === 'failed' && settled.error) {
-      const error = new HttpError(settled.error.code as ErrorCode, FAILURE_STATUS[settled.error.code] ?? 502, settled.error.message, {
-        details: {
-          step: settled.error.step, reason: settled.error.message, daemon_message: settled.error.message,
-          docker_host: config.dockerHost, container: config.devContainer, ...settled.error.details,
-        },
-      });
-      return sendError(res, error, languageOf(res), { operation: settled });
+      return sendError(res, failureError(settled.error), languageOf(res), { operation: settled });
     }
     ok(res, 200, 'restart_done', { operation: settled });
   });

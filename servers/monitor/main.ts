@@ -11,7 +11,7 @@ import { ContainerWatchdog } from '../../lib/reconciler/watchdog.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
 import { repairRecreate } from '../../lib/recreate/repair.js';
 import { MountStore } from '../../lib/store/index.js';
-import { checkHostFolder, checkHostPath, createHostPathPolicy, createHostRoot } from '../../lib/validation/index.js';
+import { checkHostFolder, checkHostPath, createHostPathPolicy, createHostRoot, type HostPathPolicy } from '../../lib/validation/index.js';
 import { serverOptions } from '../common/http-server.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
 import { createLogger, errorFields } from '../common/log.js';
@@ -31,9 +31,10 @@ function detectSelfContainerId(): string | undefined {
 }
 
 let config: MonitorConfig;
+let policy: HostPathPolicy;
 try {
   config = loadMonitorConfig(process.env);
-  createHostPathPolicy({ allow: config.hostPathAllow, deny: config.hostPathDeny, style: config.hostPathStyle });
+  policy = createHostPathPolicy({ allow: config.hostPathAllow, deny: config.hostPathDeny, style: config.hostPathStyle });
   if (config.hostRoot !== undefined && !statSync(config.hostRoot, { throwIfNoEntry: false })?.isDirectory()) {
     throw new Error(`HOST_ROOT=${JSON.stringify(config.hostRoot)} is not a folder; bind the host's / there read-only, or unset HOST_ROOT`);
   }
@@ -43,7 +44,6 @@ try {
 }
 
 const log = createLogger('monitor', config.logLevel);
-const policy = createHostPathPolicy({ allow: config.hostPathAllow, deny: config.hostPathDeny, style: config.hostPathStyle });
 const store = new MountStore({ file: config.mountDataFile, workspaceRoot: config.workspaceRoot });
 const engine = new DockerClient({ host: config.dockerHost, timeoutMs: config.engineTimeoutMs });
 const journal = new FileRecreateJournal(config.journalFile);

@@ -68,7 +68,7 @@ wait_for() {
     if docker -H "unix://$sock" version >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
-  log "engine at $sock did not answer within 20 s; its log:"
+  log "engine at $sock did not respond within 20 s; its log:"
   tail -n 40 "$ENGINE_DIR/$(basename "$sock" .sock).log" >&2 || true
   return 1
 }

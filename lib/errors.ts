@@ -60,7 +60,7 @@ export interface MountCoreErrorOptions {
 /** Root of every error raised by mount-core. */
 export class MountCoreError extends Error {
   readonly code: ErrorCode;
-  /** HTTP status a server answers with for this error. */
+  /** HTTP status a server sends for this error. */
   readonly status: number;
   readonly details: ErrorDetails;
 
@@ -132,7 +132,7 @@ export class EngineTimeoutError extends MountCoreError {
   }
 }
 
-/** The Engine answered a request with a non-2xx status. */
+/** Error for a request the Engine returned a non-2xx status for. */
 export class EngineError extends MountCoreError {
   /** HTTP status the daemon returned. */
   readonly statusCode: number;
@@ -142,7 +142,7 @@ export class EngineError extends MountCoreError {
   readonly daemonMessage: string;
 
   constructor(statusCode: number, method: string, path: string, daemonMessage: string, options: MountCoreErrorOptions = {}) {
-    // Only a 404 on a named container means the container is gone: create answers 404 for a missing
+    // Only a 404 on a named container means the container is gone: create returns 404 for a missing
     // image, and an archive request for a missing path inside the container.
     const containerPath = /^\/?(v[\d.]+\/)?containers\/(?!create\b)[^/?]+(\/(json|start|stop|restart|kill|rename|update|wait))?(\?|$)/;
     const code: ErrorCode = statusCode === 404 && containerPath.test(path) ? 'CONTAINER_NOT_FOUND' : 'ENGINE_ERROR';

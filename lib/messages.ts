@@ -1,7 +1,7 @@
 /**
  * Bilingual texts for API envelopes. Errors carry an English `message` and a
- * stable `code`; this module renders them in zh-CN (the default, as the
- * original API answered) or English, and holds the success messages.
+ * stable `code`. This module renders them in zh-CN (the default, as the
+ * original API responded) or English, and contains the success messages.
  */
 import { MountCoreError, type ErrorCode, type ErrorDetails } from './errors.js';
 

@@ -1,6 +1,6 @@
 /** Shapes shared by the store, the compose transform, the reconciler and the servers. */
 
-/** Where a mount stands: in the running container, waiting for an apply, or rejected by the last one. */
+/** State of a mount: in the running container, waiting for an apply, or rejected by the last one. */
 export type MountState = 'applied' | 'pending' | 'failed';
 
 /** A mount request after validation: ids checked, `local_path` normalised, target computed. */
@@ -15,7 +15,7 @@ export interface ValidMountRequest {
   read_only: boolean;
 }
 
-/** Why the last apply of a mount failed. */
+/** Failure of the last apply of a mount. */
 export interface MountFailure {
   code: string;
   message: string;

@@ -27,14 +27,14 @@ export function sendSuccess(res: ServerResponse, status: number, message: string
   sendJson(res, status, { success: true, message, data } satisfies Envelope);
 }
 
-/** The response language for a request: Accept-Language first, then the server's default. */
+/** Picks the response language for a request: Accept-Language first, then the server's default. */
 export function requestLanguage(req: IncomingMessage, fallback: Language): Language {
   const header = req.headers['accept-language'];
   return pickLanguage(Array.isArray(header) ? header[0] : header, fallback);
 }
 
 /**
- * Writes an error envelope. A MountCoreError answers with its own status,
+ * Writes an error envelope. A MountCoreError is sent with its own status,
  * code and localized message; anything else is a 500 INTERNAL_ERROR whose
  * text reveals nothing about the cause (the caller logs it).
  */

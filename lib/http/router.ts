@@ -1,4 +1,4 @@
-/** A small method-and-path router with `:param` segments, 404 and 405 answers. */
+/** A small method-and-path router with `:param` segments and 404 and 405 errors. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../errors.js';
 
@@ -30,7 +30,7 @@ export class Router {
     return this;
   }
 
-  /** All `METHOD pattern` pairs, for documentation and tests. */
+  /** Lists every `METHOD pattern` pair, for documentation and tests. */
   list(): string[] {
     return this.routes.map((route) => `${route.method} /${route.segments.join('/')}`);
   }

@@ -1,7 +1,7 @@
 /**
  * The reconciler turns the store (desired state) and the container's inspect
  * (actual state) into at most one running apply. A request while idle starts
- * an apply at once; requests while one runs merge into exactly one follow-up,
+ * an apply at once. Requests while one runs merge into exactly one follow-up,
  * so a burst of changes costs at most two recreates.
  */
 import { channel } from 'node:diagnostics_channel';
@@ -53,7 +53,7 @@ export interface ReconcilerOptions {
    * starts at once. Default: 50.
    */
   followUpQuietMs?: number;
-  /** Longest a follow-up waits for that quiet time, in milliseconds. Default: 2000. */
+  /** Maximum time a follow-up waits for that quiet time, in milliseconds. Default: 2000. */
   followUpMaxWaitMs?: number;
   /** Recreate timings passed through. Default: those of recreateContainer. */
   recreate?: Pick<RecreateOptions, 'stopTimeoutSeconds' | 'startTimeoutMs' | 'minUptimeMs' | 'pollIntervalMs' | 'onStep'>;
@@ -122,7 +122,7 @@ export class Reconciler {
     return operation;
   }
 
-  /** Requests an apply when the store holds a revision this reconciler has not seen. */
+  /** Requests an apply when the store contains a revision this reconciler has not seen. */
   noticeRevision(revision: number): Operation | undefined {
     if (revision <= this.knownRevision) return undefined;
     return this.request('apply', revision);
@@ -136,7 +136,7 @@ export class Reconciler {
     return this.operations.settled(operation);
   }
 
-  /** The running and the queued operation, for health and stats. */
+  /** Returns the running and the queued operation, for health and stats. */
   status(): { running?: Operation; queued?: Operation } {
     return { running: this.running, queued: this.queued };
   }

@@ -25,7 +25,7 @@ export interface JournalEntry {
   step: RecreateStep;
 }
 
-/** Where a recreate keeps its progress. */
+/** Storage for the progress of a recreate. */
 export interface RecreateJournal {
   read(): Promise<JournalEntry | undefined>;
   write(entry: JournalEntry): Promise<void>;

@@ -59,7 +59,7 @@ export interface RecreateOptions {
   minUptimeMs?: number;
   /** Interval between inspects while waiting. Default: 100. */
   pollIntervalMs?: number;
-  /** Where progress is recorded for crash repair. Default: in memory only. */
+  /** Storage of the progress, for crash repair. Default: in memory only. */
   journal?: RecreateJournal;
   /** Called as each step starts; an exception thrown here fails the recreate at that step. Default: none. */
   onStep?: (step: RecreateStep, entry: JournalEntry) => void | Promise<void>;

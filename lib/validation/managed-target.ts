@@ -1,4 +1,4 @@
-/** Which container paths are managed workspace mounts: `<workspaceRoot>/<user_id>/<workspace_id>`. */
+/** Test for managed workspace mount targets: `<workspaceRoot>/<user_id>/<workspace_id>`. */
 import { ID_PATTERN } from './ids.js';
 
 /** Returns a test that accepts exactly the targets two valid id segments below `workspaceRoot`. */

@@ -49,7 +49,7 @@ export interface DevProxyOptions {
   bodyLimit?: number;
   /** undici dispatcher for monitor requests. Default: a keep-alive Agent owned by the handler. */
   dispatcher?: Dispatcher;
-  /** Called with every error the handler answers, for logging. Default: none. */
+  /** Called with every error the handler responds with, for logging. Default: none. */
   onError?: (error: unknown, req: IncomingMessage) => void;
 }
 
@@ -58,7 +58,7 @@ export interface DevProxyHandler {
   (req: IncomingMessage, res: ServerResponse, next?: () => void): void;
   /** Closes the handler's own connection pool. */
   close(): Promise<void>;
-  /** The `METHOD pattern` pairs the handler answers, with the prefix. */
+  /** The `METHOD pattern` pairs the handler serves, with the prefix. */
   readonly routes: string[];
 }
 
@@ -85,7 +85,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
       details: { reason: 'MONITOR_API: expected an http or https URL' },
     });
   }
-  // The URL appears in 503 answers and logs, so it must not carry a password; a query would break the paths appended to it.
+  // The URL appears in 503 responses and logs, so it must not carry a password. A query would break the paths appended to it.
   if (base.username !== '' || base.password !== '' || base.search !== '' || base.hash !== '') {
     throw new HttpError('CONFIG_INVALID', 500, 'monitorApi must not contain credentials, a query or a fragment; pass the token as MONITOR_TOKEN', {
       details: { reason: 'MONITOR_API: expected no credentials, query or fragment; use MONITOR_TOKEN for the token' },

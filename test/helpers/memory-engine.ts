@@ -25,7 +25,7 @@ export class MemoryEngine implements RecreateEngine {
     return this.calls.get(method) ?? 0;
   }
 
-  /** The sorted mount targets of the container named `name`. */
+  /** Returns the sorted mount targets of the container named `name`. */
   mountTargets(name: string): string[] {
     return this.#find(name).Mounts.map((mount) => mount.Destination).sort();
   }

@@ -98,7 +98,7 @@ export async function startStack(engine: TestEngine, extraEnv: Record<string, st
     });
     return stdout;
   };
-  // A stack left over from an interrupted run holds the fixed container names.
+  // A stack left over from an interrupted run still uses the fixed container names.
   await run('docker', ['-H', engine.host, 'rm', '-f', 'openmanus-core-dev', 'openmanus-monitor'], { timeout: 60_000 }).catch(() => undefined);
   await compose(['up', '-d', '--no-build', '--pull', 'never', '--wait']);
   return {

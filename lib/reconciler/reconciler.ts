@@ -10,6 +10,7 @@ import type { Mount, MountFailure, MountSpec } from '../types.js';
 import type { RecreateEngine } from '../recreate/engine.js';
 import type { RecreateJournal } from '../recreate/journal.js';
 import { recreateContainer, type RecreateOptions } from '../recreate/recreate.js';
+import { ContainerReferenceCache } from '../recreate/refusals.js';
 import { managedMountsOf, sameMounts, type ManagedTargetTest } from '../recreate/spec.js';
 import { newOperationId, OperationLog, type Operation, type OperationKind, type OperationResult } from './operations.js';
 
@@ -98,6 +99,8 @@ export class Reconciler {
   private stopped = false;
   private lastRequestAt = 0;
   private repaired = false;
+  /** Other containers' references, kept between applies so the dependents check inspects only new containers. */
+  private readonly references = new ContainerReferenceCache();
   private readonly now: () => Date;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -255,6 +258,9 @@ export class Reconciler {
     const current = await engine.containerInspect({ id: this.options.container });
     const actual = managedMountsOf(current, isManaged);
     const result: OperationResult = { recreated: false, restarted: false, mounts_applied: 0, mounts_failed: 0, warnings: [] };
+    // Recording the result and writing the compose file; once started (while a recreate removes the old container), it is not run again.
+    let finishing: Promise<unknown> | undefined;
+    const finish = () => (finishing ??= this.finish(candidates, rejected, result, mark).then(() => undefined, (error: unknown) => error));
 
     try {
       for (;;) {
@@ -276,6 +282,8 @@ export class Reconciler {
             ...this.options.recreate,
             engine,
             container: current.Id,
+            inspected: current,
+            references: this.references,
             mounts: desired,
             isManaged,
             operationId: operation.id,
@@ -284,6 +292,10 @@ export class Reconciler {
             onStep: async (step, entry) => {
               mark(step);
               await this.options.recreate?.onStep?.(step, entry);
+            },
+            // The replacement runs with `desired`: record it while the old container is removed.
+            onReplacementRunning: async () => {
+              await finish();
             },
           });
           Object.assign(result, { recreated: true, container_id: recreated.newId, downtime_ms: recreated.downtimeMs, ready_ms: recreated.readyMs });
@@ -306,6 +318,11 @@ export class Reconciler {
       // A recreate that could not restore or clean up leaves work for the repair before the next apply.
       if (error instanceof RecreateError && !error.restored) this.repaired = false;
       const failure = toFailure(error);
+      // Past wait-running the replacement runs with the new mounts, and they are recorded as applied.
+      if (finishing) {
+        await finishing;
+        throw error;
+      }
       if (!engineUnreachable(error)) {
         const kept = (m: Mount) => actual.some((a) => sameMounts([specOf(m)], [a]));
         await store.recordApplyResult([
@@ -316,8 +333,16 @@ export class Reconciler {
       throw error;
     }
 
+    const finishError = await finish();
+    if (finishError !== undefined) throw finishError;
+    operation.step = undefined;
+    return result;
+  }
+
+  /** Records the mounts the container now has as applied and the rejected ones as failed, then writes the compose file. */
+  private async finish(candidates: Mount[], rejected: Map<Mount, MountFailure>, result: OperationResult, mark: (step: string) => void): Promise<void> {
     mark('record');
-    await store.recordApplyResult([
+    await this.options.store.recordApplyResult([
       ...candidates.map((m) => ({ spec: m, state: 'applied' as const })),
       ...[...rejected].map(([m, e]) => ({ spec: m, state: 'failed' as const, error: e })),
     ]);
@@ -332,7 +357,5 @@ export class Reconciler {
         result.compose_error = toFailure(error);
       }
     }
-    operation.step = undefined;
-    return result;
   }
 }

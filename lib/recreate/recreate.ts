@@ -6,7 +6,9 @@
  * Invariants:
  * 1. The replacement is created, with every mount it needs, before anything
  *    happens to the old container. A create error (a missing bind source
- *    among them) leaves the old container running and untouched.
+ *    among them) leaves the old container running and untouched. A new bind
+ *    source that is a file, not a folder, is found before the old container
+ *    stops, while it is parked, and undone as in 3.
  * 2. The old container is never removed before the replacement runs (and is
  *    healthy, where it has a healthcheck) for `minUptimeMs`. Until then it is
  *    parked: renamed to `<name>-mount-core-prev`, restart policy `no`, so an
@@ -30,7 +32,7 @@ import type { RecreateEngine } from './engine.js';
 import { toRecreateFailure, toRemoveOldFailure } from './failures.js';
 import type { JournalEntry, RecreateJournal, RestartPolicy } from './journal.js';
 import { MemoryRecreateJournal } from './journal.js';
-import { checkNoDependents, checkRecreatable } from './refusals.js';
+import { checkNoDependents, checkRecreatable, type ContainerReferenceCache } from './refusals.js';
 import { ignoreMissing, rollBack } from './rollback.js';
 import { buildReplacementSpec, managedMountsOf, sameMounts, type ManagedTargetTest } from './spec.js';
 import { waitUntilRunning } from './wait.js';
@@ -44,6 +46,14 @@ export interface RecreateOptions {
   engine: RecreateEngine;
   /** Name or id of the container to recreate. */
   container: string;
+  /**
+   * The caller's own inspect of `container`, taken just before this call,
+   * which saves the recreate from inspecting it again. Default: none, so the
+   * recreate inspects it.
+   */
+  inspected?: ContainerInspect;
+  /** Remembers other containers' references between recreates, for the dependents check. Default: none. */
+  references?: ContainerReferenceCache;
   /** The managed mounts the replacement must have; every other mount is carried over. */
   mounts: MountSpec[];
   isManaged: ManagedTargetTest;
@@ -61,6 +71,13 @@ export interface RecreateOptions {
   pollIntervalMs?: number;
   /** Storage of the progress, for crash repair. Default: in memory only. */
   journal?: RecreateJournal;
+  /**
+   * Called once the replacement runs (and is ready), at the same time as the
+   * old container is removed, for bookkeeping that needs the replacement to
+   * run, such as recording the applied mounts. The recreate waits for it and
+   * ignores its result, so it must handle its own errors. Default: none.
+   */
+  onReplacementRunning?: () => Promise<void>;
   /** Called as each step starts; an exception thrown here fails the recreate at that step. Default: none. */
   onStep?: (step: RecreateStep, entry: JournalEntry) => void | Promise<void>;
   /** Clock in milliseconds. Default: `Date.now`. */
@@ -87,6 +104,27 @@ async function imageReference(engine: RecreateEngine, old: ContainerInspect): Pr
   return image?.Id === old.Image ? tag : old.Image;
 }
 
+/** Resolves to the error `work` rejected with, or to undefined; it never rejects, so it can run beside other steps. */
+async function settle(work: Promise<unknown> | undefined): Promise<unknown> {
+  try {
+    await work;
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('rejected without a reason');
+  }
+}
+
+/** Throws BIND_SOURCE_NOT_DIRECTORY when a new bind source shows as anything but a folder inside the created replacement. */
+async function verifySources(engine: RecreateEngine, createdId: string, added: MountSpec[], name: string): Promise<void> {
+  const stats = await Promise.all(added.map((mount) => engine.containerArchiveStat({ id: createdId, path: mount.container_path })));
+  const notFolder = added.find((_, index) => !stats[index]!.isDirectory);
+  if (notFolder) {
+    throw new RecreateError('BIND_SOURCE_NOT_DIRECTORY', 'verify-sources', true, `host path ${notFolder.local_path} is not a folder; ${name} was not recreated`, {
+      details: { path: notFolder.local_path, container: name },
+    });
+  }
+}
+
 /** Recreates `options.container` with `options.mounts` as its managed mounts, following the invariants above. */
 export async function recreateContainer(options: RecreateOptions): Promise<RecreateResult> {
   const { engine } = options;
@@ -95,7 +133,7 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
   const startedAt = now();
 
   let step = 'inspect' as RecreateStep;
-  const old = await engine.containerInspect({ id: options.container });
+  const old = options.inspected ?? (await engine.containerInspect({ id: options.container }));
   const name = old.Name.replace(/^\//, '');
   const oldPolicy: RestartPolicy = { ...(old.HostConfig.RestartPolicy ?? { Name: 'no' }) };
   const entry: JournalEntry = {
@@ -116,7 +154,7 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
   step = 'check' as RecreateStep;
   await options.onStep?.('check', { ...entry });
   checkRecreatable(old, options.selfContainerId);
-  await checkNoDependents(engine, old);
+  await checkNoDependents(engine, old, options.references);
 
   let parked = false;
   let policyParked = false;
@@ -124,26 +162,23 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
   let stopRequestedAt = 0;
   try {
     await enter('create');
-    const apiVersion = await engine.apiVersion();
-    const image = await imageReference(engine, old);
+    const [apiVersion, image] = await Promise.all([
+      engine.apiVersion(),
+      imageReference(engine, old),
+      ignoreMissing(engine.containerRemove({ id: name + NEXT_SUFFIX, force: true })),
+    ]);
     const spec = buildReplacementSpec(old, options.mounts, { isManaged: options.isManaged, apiVersion, image });
-    await ignoreMissing(engine.containerRemove({ id: name + NEXT_SUFFIX, force: true }));
     const created = await engine.containerCreate({ name: name + NEXT_SUFFIX, body: spec.body });
     entry.new_id = created.Id;
     await journal.write(entry);
 
     // A host file would be mounted as a file where a workspace folder belongs: refuse it before anything stops.
+    // The check runs while the old container is parked, which is undone like any later failure.
     const added = options.mounts.filter((m) => !managedMountsOf(old, options.isManaged).some((a) => sameMounts([a], [m])));
+    let verified: Promise<unknown> = Promise.resolve();
     if (added.length > 0) {
       await enter('verify-sources');
-      for (const mount of added) {
-        const stat = await engine.containerArchiveStat({ id: created.Id, path: mount.container_path });
-        if (!stat.isDirectory) {
-          throw new RecreateError('BIND_SOURCE_NOT_DIRECTORY', 'verify-sources', true, `host path ${mount.local_path} is not a folder; ${name} was not recreated`, {
-            details: { path: mount.local_path, container: name },
-          });
-        }
-      }
+      verified = settle(verifySources(engine, created.Id, added, name));
     }
 
     if (spec.laterNetworks.length > 0) {
@@ -159,6 +194,11 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
     if (oldPolicy.Name && oldPolicy.Name !== 'no') {
       await engine.containerUpdate({ id: old.Id, body: { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } } });
       policyParked = true;
+    }
+    const verifyError = await verified;
+    if (verifyError !== undefined) {
+      step = 'verify-sources';
+      throw verifyError;
     }
 
     await enter('stop-old');
@@ -181,8 +221,13 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
     });
 
     await enter('remove-old');
-    await engine.containerRemove({ id: old.Id, force: true, volumes: false });
-    await journal.clear();
+    const bookkeeping = settle(options.onReplacementRunning?.());
+    try {
+      await engine.containerRemove({ id: old.Id, force: true, volumes: false });
+      await journal.clear();
+    } finally {
+      await bookkeeping;
+    }
     return {
       name,
       oldId: old.Id,

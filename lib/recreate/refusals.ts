@@ -51,35 +51,65 @@ async function inspectIfPresent(engine: RecreateEngine, id: string): Promise<Con
   }
 }
 
+interface KnownReferences {
+  name: string;
+  references: string[];
+}
+
+/**
+ * Remembers the container references of each container by id, so that a
+ * later dependents check inspects only containers it has not seen. The
+ * references cannot change: the Engine fixes the network, IPC and PID modes
+ * and VolumesFrom at create time, and ids are never reused. Entries of
+ * containers that are gone are dropped at each check.
+ */
+export class ContainerReferenceCache {
+  readonly #known = new Map<string, KnownReferences>();
+
+  get size(): number {
+    return this.#known.size;
+  }
+
+  /** Returns the names and references of the containers `ids`, inspecting the unknown ones 8 at a time. */
+  async lookup(engine: RecreateEngine, ids: string[]): Promise<KnownReferences[]> {
+    const present = new Set(ids);
+    for (const id of this.#known.keys()) {
+      if (!present.has(id)) this.#known.delete(id);
+    }
+    const unknown = ids.filter((id) => !this.#known.has(id));
+    for (let start = 0; start < unknown.length; start += INSPECT_BATCH) {
+      const batch = unknown.slice(start, start + INSPECT_BATCH);
+      const inspects = await Promise.all(batch.map((id) => inspectIfPresent(engine, id)));
+      for (const other of inspects) {
+        if (other) this.#known.set(other.Id, { name: other.Name.replace(/^\//, ''), references: containerReferences(other) });
+      }
+    }
+    return ids.flatMap((id) => this.#known.get(id) ?? []);
+  }
+}
+
 /**
  * Lists the names of other containers, running or not, that share the
  * namespaces or volumes of `target` through a `container:` mode or
  * VolumesFrom. They keep pointing at the old container's id, so removing it
  * would break them. A reference is the full id, the name, or an id prefix
  * that is not also another container's name, as the Engine resolves it.
+ * With `cache`, containers seen by an earlier check are not inspected again.
  */
-export async function findDependents(engine: RecreateEngine, target: ContainerInspect): Promise<string[]> {
+export async function findDependents(engine: RecreateEngine, target: ContainerInspect, cache = new ContainerReferenceCache()): Promise<string[]> {
   const targetName = target.Name.replace(/^\//, '');
   const all = await engine.containerList({ all: true });
   const names = new Set(all.flatMap((summary) => (summary.Names ?? []).map((name) => name.replace(/^\//, ''))));
   const refersToTarget = (ref: string): boolean =>
     ref === target.Id || ref === targetName || (/^[0-9a-f]+$/.test(ref) && target.Id.startsWith(ref) && !names.has(ref));
 
-  const others = all.filter((summary) => summary.Id !== target.Id);
-  const dependents: string[] = [];
-  for (let start = 0; start < others.length; start += INSPECT_BATCH) {
-    const batch = others.slice(start, start + INSPECT_BATCH);
-    const inspects = await Promise.all(batch.map((summary) => inspectIfPresent(engine, summary.Id)));
-    for (const other of inspects) {
-      if (other && containerReferences(other).some(refersToTarget)) dependents.push(other.Name.replace(/^\//, ''));
-    }
-  }
-  return dependents.sort();
+  const others = await cache.lookup(engine, all.filter((summary) => summary.Id !== target.Id).map((summary) => summary.Id));
+  return others.filter((other) => other.references.some(refersToTarget)).map((other) => other.name).sort();
 }
 
 /** Throws RECREATE_REFUSED with `details.dependents` when other containers depend on `target`. */
-export async function checkNoDependents(engine: RecreateEngine, target: ContainerInspect): Promise<void> {
-  const dependents = await findDependents(engine, target);
+export async function checkNoDependents(engine: RecreateEngine, target: ContainerInspect, cache?: ContainerReferenceCache): Promise<void> {
+  const dependents = await findDependents(engine, target, cache);
   if (dependents.length > 0) {
     throw refusal(target, 'dependents', `${dependents.join(', ')} share its namespaces or volumes and would be left pointing at the removed container; remove or recreate them without the reference first`, {
       dependents,

@@ -116,7 +116,8 @@ describe('recreate on a real engine', { skip: engineSkip(engine) }, () => {
   });
 
   test('host file as source leaves the old container running', async () => {
-    const name = await startContainer([]);
+    // The source check runs while the old container is parked, so the test also checks that its restart policy is restored.
+    const name = await startContainer(['--restart', 'unless-stopped']);
     const before = await client.containerInspect({ id: name });
     const file = join(root, 'a-file.txt');
     await writeFile(file, 'not a folder');
@@ -133,6 +134,7 @@ describe('recreate on a real engine', { skip: engineSkip(engine) }, () => {
     const afterInspect = await client.containerInspect({ id: name });
     assert.equal(afterInspect.Id, before.Id);
     assert.equal(afterInspect.State.StartedAt, before.State.StartedAt);
+    assert.equal(afterInspect.HostConfig.RestartPolicy?.Name, 'unless-stopped');
     assert.deepEqual(await names(name), [name]);
   });
 

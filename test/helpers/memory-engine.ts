@@ -19,6 +19,10 @@ export class MemoryEngine implements RecreateEngine {
   stopDelayMs = 0;
   /** When set, every call throws what it returns: an injected Engine failure. */
   failWith: (() => Error) | undefined;
+  /** Awaited by each remove with the id or name it was given, before anything is removed; a throw fails the remove. */
+  beforeRemove: ((id: string) => Promise<void>) | undefined;
+  /** Ids or names given to containerInspect, in call order. */
+  readonly inspected: string[] = [];
 
   /** Number of calls made to `method`. */
   count(method: string): number {
@@ -43,6 +47,7 @@ export class MemoryEngine implements RecreateEngine {
 
   async containerInspect(options: { id: string }): Promise<ContainerInspect> {
     this.#count('containerInspect');
+    this.inspected.push(options.id);
     return structuredClone(this.#find(options.id));
   }
 
@@ -80,6 +85,7 @@ export class MemoryEngine implements RecreateEngine {
 
   async containerRemove(options: { id: string; force?: boolean; volumes?: boolean }): Promise<unknown> {
     this.#count('containerRemove');
+    await this.beforeRemove?.(options.id);
     const container = this.#byName(options.id) ?? this.#containers.get(options.id);
     if (container) this.#containers.delete(container.Id);
     return { alreadyInState: container === undefined };

@@ -144,3 +144,57 @@ test('unreachable engine is retried', async (t) => {
   assert.equal((await s.store.get('u1', 'a'))?.state, 'applied');
   assert.deepEqual(s.engine.mountTargets(CONTAINER), ['/workspace/u1/a']);
 });
+
+test('apply reuses earlier inspects', async (t) => {
+  const s = await setup(t);
+  const others = ['other-1', 'other-2', 'other-3'].map((name) => s.engine.addRunning(name));
+  const before = (await s.engine.containerInspect({ id: CONTAINER })).Id;
+  s.engine.inspected.length = 0;
+
+  const first = await s.reconciler.settled(s.reconciler.request('apply', (await save(s, 'u1', 'a')).revision));
+  assert.equal(first.state, 'succeeded', JSON.stringify(first.error));
+  const between = (await s.engine.containerInspect({ id: CONTAINER })).Id;
+  const later = s.engine.addRunning('other-4');
+  const second = await s.reconciler.settled(s.reconciler.request('apply', (await save(s, 'u1', 'b')).revision));
+  assert.equal(second.state, 'succeeded', JSON.stringify(second.error));
+
+  const times = (id: string) => s.engine.inspected.filter((entry) => entry === id).length;
+  assert.deepEqual(others.map(times), [1, 1, 1], 'each other container is inspected by the first dependents check only');
+  assert.equal(times(later), 1, 'a container created between applies is inspected once');
+  // The reconciler inspects the development container by name; the recreate reuses that inspect
+  // instead of inspecting the old container by id again.
+  assert.equal(times(CONTAINER), 3, 'one inspect by name per apply, plus the one above');
+  assert.equal(times(before), 0);
+  assert.equal(times(between), 1, 'only the first apply\'s wait for the replacement to run');
+});
+
+test('record runs during old removal', async (t) => {
+  const s = await setup(t);
+  const oldId = (await s.engine.containerInspect({ id: CONTAINER })).Id;
+  let stateDuringRemove: string | undefined;
+  s.engine.beforeRemove = async (id) => {
+    if (id !== oldId) return;
+    // The record runs beside the removal; wait for it here, for at most 2 s.
+    for (let i = 0; i < 100 && (await s.store.get('u1', 'a'))?.state !== 'applied'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stateDuringRemove = (await s.store.get('u1', 'a'))?.state;
+  };
+  const settled = await s.reconciler.settled(s.reconciler.request('apply', (await save(s, 'u1', 'a')).revision));
+  assert.equal(settled.state, 'succeeded', JSON.stringify(settled.error));
+  assert.equal(stateDuringRemove, 'applied');
+  assert.deepEqual(settled.steps.map((entry) => entry.step).slice(-2), ['remove-old', 'record']);
+});
+
+test('failed old removal keeps applied state', async (t) => {
+  const s = await setup(t);
+  const oldId = (await s.engine.containerInspect({ id: CONTAINER })).Id;
+  s.engine.beforeRemove = async (id) => {
+    if (id === oldId) throw new DockerUnavailableError('lost the engine while removing', { details: { docker_host: 'unix:///nowhere' } });
+  };
+  const settled = await s.reconciler.settled(s.reconciler.request('apply', (await save(s, 'u1', 'a')).revision));
+  assert.equal(settled.state, 'failed');
+  assert.equal(settled.error?.step, 'remove-old');
+  assert.deepEqual(s.engine.mountTargets(CONTAINER), ['/workspace/u1/a']);
+  assert.equal((await s.store.get('u1', 'a'))?.state, 'applied');
+});

@@ -339,23 +339,32 @@ export class Reconciler {
     return result;
   }
 
-  /** Records the mounts the container now has as applied and the rejected ones as failed, then writes the compose file. */
+  /**
+   * Records the mounts the container now has as applied and the rejected ones
+   * as failed, and writes the compose file at the same time: both describe
+   * the running container, so neither waits for the other.
+   */
   private async finish(candidates: Mount[], rejected: Map<Mount, MountFailure>, result: OperationResult, mark: (step: string) => void): Promise<void> {
     mark('record');
-    await this.options.store.recordApplyResult([
+    const recorded = this.options.store.recordApplyResult([
       ...candidates.map((m) => ({ spec: m, state: 'applied' as const })),
       ...[...rejected].map(([m, e]) => ({ spec: m, state: 'failed' as const, error: e })),
     ]);
+    let composed: Promise<void> | undefined;
+    const { writeCompose } = this.options;
+    if (writeCompose) {
+      mark('write-compose');
+      composed = writeCompose(candidates.map(specOf)).catch((error: unknown) => {
+        result.compose_error = toFailure(error);
+      });
+    }
+    try {
+      await recorded;
+    } finally {
+      await composed;
+    }
     result.mounts_applied = candidates.length;
     result.mounts_failed = rejected.size;
-
-    if (this.options.writeCompose) {
-      mark('write-compose');
-      try {
-        await this.options.writeCompose(candidates.map(specOf));
-      } catch (error) {
-        result.compose_error = toFailure(error);
-      }
-    }
   }
+
 }

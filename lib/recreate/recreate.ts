@@ -25,8 +25,8 @@
  *    task, and one that other containers reference through a `container:`
  *    mode or VolumesFrom.
  */
-import { RecreateError, type RecreateStep } from '../errors.js';
-import type { ContainerInspect } from '../docker/types.js';
+import { EngineError, RecreateError, type RecreateStep } from '../errors.js';
+import type { ContainerCreateBody, ContainerInspect } from '../docker/types.js';
 import type { MountSpec } from '../types.js';
 import type { RecreateEngine } from './engine.js';
 import { toRecreateFailure, toRemoveOldFailure } from './failures.js';
@@ -104,6 +104,17 @@ async function imageReference(engine: RecreateEngine, old: ContainerInspect): Pr
   return image?.Id === old.Image ? tag : old.Image;
 }
 
+/** Creates the replacement; when a leftover of an interrupted recreate has its name, removes the leftover and creates again. */
+async function createReplacement(engine: RecreateEngine, name: string, body: ContainerCreateBody): Promise<{ Id: string; Warnings?: string[] | null }> {
+  try {
+    return await engine.containerCreate({ name, body });
+  } catch (error) {
+    if (!(error instanceof EngineError && error.statusCode === 409)) throw error;
+    await ignoreMissing(engine.containerRemove({ id: name, force: true }));
+    return engine.containerCreate({ name, body });
+  }
+}
+
 /** Resolves to the error `work` rejected with, or to undefined; it never rejects, so it can run beside other steps. */
 async function settle(work: Promise<unknown> | undefined): Promise<unknown> {
   try {
@@ -154,7 +165,12 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
   step = 'check' as RecreateStep;
   await options.onStep?.('check', { ...entry });
   checkRecreatable(old, options.selfContainerId);
-  await checkNoDependents(engine, old, options.references);
+  // Only reads run beside the dependents check, so a refusal still comes before any change.
+  const [, apiVersion, image] = await Promise.all([
+    checkNoDependents(engine, old, options.references),
+    engine.apiVersion(),
+    imageReference(engine, old),
+  ]);
 
   let parked = false;
   let policyParked = false;
@@ -162,13 +178,8 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
   let stopRequestedAt = 0;
   try {
     await enter('create');
-    const [apiVersion, image] = await Promise.all([
-      engine.apiVersion(),
-      imageReference(engine, old),
-      ignoreMissing(engine.containerRemove({ id: name + NEXT_SUFFIX, force: true })),
-    ]);
     const spec = buildReplacementSpec(old, options.mounts, { isManaged: options.isManaged, apiVersion, image });
-    const created = await engine.containerCreate({ name: name + NEXT_SUFFIX, body: spec.body });
+    const created = await createReplacement(engine, name + NEXT_SUFFIX, spec.body);
     entry.new_id = created.Id;
     await journal.write(entry);
 

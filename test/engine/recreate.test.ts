@@ -95,6 +95,18 @@ describe('recreate on a real engine', { skip: engineSkip(engine) }, () => {
     await assert.rejects(exec(name, 'ls', '/workspace/u1/b/marker.txt'));
   });
 
+  test('leftover replacement is replaced', async () => {
+    const a = await folder('left-a', 'A');
+    const name = await startContainer([]);
+    // A recreate that crashed after its create leaves a stopped container under the replacement's name.
+    await docker(engine!, ['create', '--pull', 'never', '--network', 'none', '--name', `${name}-mount-core-next`, 'local/busybox:test']);
+    const leftover = (await client.containerInspect({ id: `${name}-mount-core-next` })).Id;
+    const result = await recreateContainer({ engine: client, container: name, mounts: [mount(a, '/workspace/u1/a')], isManaged, operationId: 'op_leftover', minUptimeMs: 0 });
+    assert.notEqual(result.newId, leftover);
+    assert.deepEqual(await names(name), [name]);
+    assert.equal((await exec(name, 'cat', '/workspace/u1/a/marker.txt')).trim(), 'A');
+  });
+
   test('missing bind source leaves the old container running', async () => {
     const name = await startContainer([]);
     const before = await client.containerInspect({ id: name });

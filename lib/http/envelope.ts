@@ -12,7 +12,11 @@ export interface Envelope {
 
 /** Writes `body` as JSON with `status`; extra headers are added as given. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** Writes an already serialized JSON body, such as one kept between requests, with `status`. */
+export function sendJsonText(res: ServerResponse, status: number, payload: string | Buffer, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),

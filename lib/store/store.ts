@@ -121,15 +121,23 @@ export class MountStore {
 
   /** Returns every mount and the revision, without taking the lock. */
   async read(): Promise<StoreSnapshot> {
-    let snapshot: StoreSnapshot;
+    const snapshot = await this.readShared();
+    // Copies, so that a caller can change what it gets.
+    return { revision: snapshot.revision, mounts: snapshot.mounts.map(copyMount) };
+  }
+
+  /**
+   * Returns every mount and the revision without copying them: the same
+   * frozen snapshot object for as long as the file is unchanged, so that a
+   * caller can keep work derived from it, such as a serialized response.
+   */
+  async readShared(): Promise<Readonly<StoreSnapshot>> {
     try {
-      snapshot = await this.#load();
+      return await this.#load();
     } catch (error) {
       if (!hasCode(error, 'STORE_CORRUPT')) throw error;
-      snapshot = await this.#loadUnderLock(error);
+      return this.#loadUnderLock(error);
     }
-    // Copies, so that a caller that changes a mount cannot change the kept parse.
-    return { revision: snapshot.revision, mounts: snapshot.mounts.map(copyMount) };
   }
 
   /** Returns the mount of `userId`/`workspaceId`, or undefined. Throws ValidationError for invalid ids. */
@@ -237,7 +245,7 @@ export class MountStore {
     if (cached !== undefined) return cached;
     const read = await readTextAndStats(this.file);
     const parsed = parseStore(read?.text, this.file, { workspaceRoot: this.workspaceRoot, now: this.#now });
-    const snapshot = { revision: parsed.revision, mounts: sortMounts(parsed.mounts.values()) };
+    const snapshot = freezeSnapshot({ revision: parsed.revision, mounts: sortMounts(parsed.mounts.values()) });
     if (read !== undefined) this.#readCache.remember(read.stats, snapshot, Date.now());
     return snapshot;
   }
@@ -313,7 +321,21 @@ export class MountStore {
 }
 
 function copyMount(mount: Mount): Mount {
-  return mount.error === undefined ? { ...mount } : { ...mount, error: { ...mount.error } };
+  if (mount.error === undefined) return { ...mount };
+  const error = { ...mount.error };
+  if (error.details !== undefined) error.details = { ...error.details };
+  return { ...mount, error };
+}
+
+/** Freezes a snapshot, its mounts and their failures, so that a kept parse cannot be changed by a caller of readShared(). */
+function freezeSnapshot(snapshot: StoreSnapshot): StoreSnapshot {
+  for (const mount of snapshot.mounts) {
+    if (mount.error?.details !== undefined) Object.freeze(mount.error.details);
+    if (mount.error !== undefined) Object.freeze(mount.error);
+    Object.freeze(mount);
+  }
+  Object.freeze(snapshot.mounts);
+  return Object.freeze(snapshot);
 }
 
 function sameContent(mount: Mount, request: ValidMountRequest): boolean {

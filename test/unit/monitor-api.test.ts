@@ -416,6 +416,27 @@ test('accept-language en gives english', async (t) => {
   assert.doesNotMatch(missing.body.message, CJK);
 });
 
+test('kept list bodies follow language and store', async (t) => {
+  const { base, file } = await seededMonitor(t);
+  // The store keeps a parse, and the monitor its list bodies, once the file is 2 s old.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const english = { 'accept-language': 'en' };
+  const zhFirst = await send(base, 'GET', '/api/mounts');
+  const en = await send(base, 'GET', '/api/mounts', { headers: english });
+  const zhAgain = await send(base, 'GET', '/api/mounts');
+  assert.match(zhFirst.body.message, CJK);
+  assert.doesNotMatch(en.body.message, CJK);
+  assert.deepEqual(zhAgain.body, zhFirst.body);
+  assert.deepEqual(en.body.data, zhFirst.body.data);
+
+  // Another writer of the same file, as the proxy in fallback mode is.
+  const other = new MountStore({ file, workspaceRoot: '/workspace' });
+  await other.upsert({ ...seedRequest, workspace_id: 'ws9', container_path: '/workspace/seed/ws9' });
+  const after = await send(base, 'GET', '/api/mounts', { headers: english });
+  assert.equal(after.body.data.revision, zhFirst.body.data.revision + 1);
+  assert.deepEqual(after.body.data.mounts.map((m: { workspace_id: string }) => m.workspace_id), ['ws0', 'ws9']);
+});
+
 test('language setting changes the default', async (t) => {
   const { base } = await startMonitor(t, { LANGUAGE: 'en' });
   const english = await send(base, 'GET', '/api/mounts');

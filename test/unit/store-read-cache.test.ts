@@ -91,6 +91,39 @@ test('read returns copies of kept mounts', async (t) => {
   assert.equal(second.mounts[0]!.error?.code, 'BIND_SOURCE_MISSING');
 });
 
+test('readShared keeps one frozen snapshot', async (t) => {
+  const file = await storeFileIn(t);
+  const store = new MountStore({ file, workspaceRoot: '/workspace', readCacheSettleMs: SETTLE_MS });
+  const writer = new MountStore({ file, workspaceRoot: '/workspace' });
+  await writer.upsert(request('ws1', '/srv/a'));
+  await writer.recordApplyResult([
+    { spec: request('ws1', '/srv/a'), state: 'failed', error: { code: 'BIND_SOURCE_MISSING', message: 'gone', details: { path: '/srv/a' } } },
+  ]);
+  await settle();
+
+  const first = await store.readShared();
+  assert.equal(await store.readShared(), first, 'the same object while the file is unchanged');
+  assert.throws(() => {
+    (first.mounts as unknown[]).pop();
+  }, TypeError);
+  assert.throws(() => {
+    (first.mounts[0] as { local_path: string }).local_path = '/changed';
+  }, TypeError);
+  assert.throws(() => {
+    (first.mounts[0]!.error!.details as Record<string, unknown>).path = '/changed';
+  }, TypeError);
+
+  // read() copies deep enough to be changed freely.
+  const copy = await store.read();
+  copy.mounts[0]!.error!.details!.path = '/changed';
+  assert.equal(first.mounts[0]!.error!.details!.path, '/srv/a');
+
+  await writer.upsert(request('ws2', '/srv/b'));
+  const after = await store.readShared();
+  assert.notEqual(after, first);
+  assert.equal(after.mounts.length, 2);
+});
+
 test('store rejects an invalid readCacheSettleMs', () => {
   for (const value of [-1, Number.NaN, Infinity]) {
     assert.throws(

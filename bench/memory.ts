@@ -9,12 +9,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.js';
-import { buildScripts, type BuiltScripts } from './lib/build.js';
+import { buildScripts, REPO_ROOT, type BuiltScripts } from './lib/build.js';
 import { benchName, openEngine, removeBenchContainers, runSleeper, type BenchEngine } from './lib/engine.js';
 import { callJson } from './lib/http.js';
 import { composeFileFor } from './lib/monitor.js';
-import { freePort, rssMiB, runToEnd, startProcess, stopProcess, type StartedProcess } from './lib/process.js';
+import { freePort, imageNodeOptions, rssMiB, runToEnd, startProcess, stopProcess, type StartedProcess } from './lib/process.js';
 import { Recorder } from './lib/report.js';
+
+/** The servers run with the image's Node flags. */
+const SERVER_NODE_OPTIONS = imageNodeOptions(REPO_ROOT);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -36,17 +39,17 @@ async function idleRss(scripts: BuiltScripts, engine: BenchEngine, container: st
     const monitor = await startProcess(process.execPath, [scripts.monitor], {
       ready: 'monitor started',
       env: {
-        HOST: '127.0.0.1', PORT: String(monitorPort), MOUNT_DATA_FILE: join(folder, 'mounts.json'), COMPOSE_FILE: composeFile,
+        NODE_OPTIONS: SERVER_NODE_OPTIONS, HOST: '127.0.0.1', PORT: String(monitorPort), MOUNT_DATA_FILE: join(folder, 'mounts.json'), COMPOSE_FILE: composeFile,
         DOCKER_HOST: engine.host, DEV_CONTAINER: container, LOG_LEVEL: 'info',
       },
     });
     started.push(monitor);
     const proxy = await startProcess(process.execPath, [scripts.proxy], {
       ready: 'dev proxy started',
-      env: { HOST: '127.0.0.1', PORT: String(proxyPort), MONITOR_API: `http://127.0.0.1:${monitorPort}/api`, LOG_LEVEL: 'info' },
+      env: { NODE_OPTIONS: SERVER_NODE_OPTIONS, HOST: '127.0.0.1', PORT: String(proxyPort), MONITOR_API: `http://127.0.0.1:${monitorPort}/api`, LOG_LEVEL: 'info' },
     });
     started.push(proxy);
-    const bare = await startProcess(process.execPath, [scripts.bareServer], { ready: 'bare server started', env: { PORT: String(barePort) } });
+    const bare = await startProcess(process.execPath, [scripts.bareServer], { ready: 'bare server started', env: { NODE_OPTIONS: SERVER_NODE_OPTIONS, PORT: String(barePort) } });
     started.push(bare);
 
     const viaProxy = await callJson('GET', `http://127.0.0.1:${proxyPort}/api/mounts/test-monitor`);
@@ -62,7 +65,7 @@ async function idleRss(scripts: BuiltScripts, engine: BenchEngine, container: st
 }
 
 async function applyLoop(scripts: BuiltScripts, args: string[]): Promise<LoopResult> {
-  const output = await runToEnd(process.execPath, ['--expose-gc', scripts.applyLoop, ...args], 900_000);
+  const output = await runToEnd(process.execPath, ['--expose-gc', ...SERVER_NODE_OPTIONS.split(' '), scripts.applyLoop, ...args], 900_000);
   const line = output.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as LoopResult;
 }

@@ -12,13 +12,16 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.js';
-import { buildScripts, type BuiltScripts } from './lib/build.js';
+import { buildScripts, REPO_ROOT, type BuiltScripts } from './lib/build.js';
 import { benchName, openEngine, type BenchEngine } from './lib/engine.js';
 import { callJson } from './lib/http.js';
 import { composeFileFor } from './lib/monitor.js';
-import { freePort, startProcess, stopProcess, type StartedProcess } from './lib/process.js';
+import { freePort, imageNodeOptions, startProcess, stopProcess, type StartedProcess } from './lib/process.js';
 import { Recorder } from './lib/report.js';
 import { writeStoreFile } from './lib/store-file.js';
+
+/** The servers run with the image's Node flags. */
+const SERVER_NODE_OPTIONS = imageNodeOptions(REPO_ROOT);
 
 interface LoadSample {
   requestsPerSecond: number;
@@ -48,11 +51,11 @@ async function startPair(scripts: BuiltScripts, engine: BenchEngine, folder: str
   const proxyPort = await freePort();
   const monitor = await startProcess(process.execPath, [scripts.monitor], {
     ready: 'monitor started',
-    env: { HOST: '127.0.0.1', PORT: String(monitorPort), MOUNT_DATA_FILE: store, COMPOSE_FILE: composeFile, DOCKER_HOST: engine.host, DEV_CONTAINER: container, LOG_LEVEL: 'info' },
+    env: { NODE_OPTIONS: SERVER_NODE_OPTIONS, HOST: '127.0.0.1', PORT: String(monitorPort), MOUNT_DATA_FILE: store, COMPOSE_FILE: composeFile, DOCKER_HOST: engine.host, DEV_CONTAINER: container, LOG_LEVEL: 'info' },
   });
   const proxy = await startProcess(process.execPath, [scripts.proxy], {
     ready: 'dev proxy started',
-    env: { HOST: '127.0.0.1', PORT: String(proxyPort), MONITOR_API: `http://127.0.0.1:${monitorPort}/api`, LOG_LEVEL: 'info' },
+    env: { NODE_OPTIONS: SERVER_NODE_OPTIONS, HOST: '127.0.0.1', PORT: String(proxyPort), MONITOR_API: `http://127.0.0.1:${monitorPort}/api`, LOG_LEVEL: 'info' },
   });
   const urls = { monitor: `http://127.0.0.1:${monitorPort}/api/mounts`, proxy: `http://127.0.0.1:${proxyPort}/api/mounts/mounts` };
   for (const url of Object.values(urls)) {

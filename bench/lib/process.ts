@@ -1,7 +1,9 @@
 /** Child processes of the benchmarks: free ports, start-up lines, memory from /proc, and timed stops. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -10,6 +12,17 @@ export interface StartedProcess {
   pid: number;
   /** Every stdout line so far, for error messages. */
   lines: string[];
+}
+
+/**
+ * Returns the NODE_OPTIONS value the Dockerfile sets for both servers, so
+ * that benchmarks run the servers with the flags the image runs them with.
+ */
+export function imageNodeOptions(repoRoot: string): string {
+  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  const match = /^ENV NODE_OPTIONS="?([^"\n]+)"?$/m.exec(dockerfile);
+  if (!match) throw new Error('the Dockerfile has no `ENV NODE_OPTIONS=...` line');
+  return match[1]!;
 }
 
 /** Returns a TCP port on 127.0.0.1 that was free a moment ago. */

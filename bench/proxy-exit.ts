@@ -3,9 +3,10 @@
  * one request goes through it to a stub monitor, so that keep-alive
  * connections stay open on both sides (or none is made). Then SIGTERM is sent
  * at once or after a pause, and this process measures the time until the
- * proxy exits. The pause matters because V8 compiles undici's WebAssembly HTTP
- * parser in the background after its first use, and the process only exits
- * once that compilation has finished.
+ * proxy exits. The pause shows whether work that the first request started
+ * delays the exit. While the proxy forwarded with undici, V8 compiled undici's
+ * WebAssembly HTTP parser in the background after its first use, and the
+ * process only exited once that compilation had finished.
  *
  * Run: node --import tsx bench/proxy-exit.ts [--short] [--runs N] [--json FILE]
  */

@@ -5,8 +5,7 @@
  * is unreachable. It never talks to the Docker Engine, so it cannot restart
  * its own container even by mistake.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { HttpError, MonitorUnavailableError } from '../../lib/errors.js';
 import {
   DEFAULT_BODY_LIMIT, DEFAULT_MAX_MUTATIONS_IN_FLIGHT, InFlightLimit, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess,
@@ -14,7 +13,9 @@ import {
 import { text, type Language } from '../../lib/messages.js';
 import type { MountStore } from '../../lib/store/index.js';
 import { validateMountKey, validateMountRequest, type HostPathPolicy } from '../../lib/validation/index.js';
+import { MonitorClient, MonitorRequestError, type MonitorResponse } from './monitor-client.js';
 import { buildDevProxyOpenApi } from './openapi.js';
+import { pathnameOf } from './path.js';
 
 export interface DevProxyFallback {
   /** The store the monitor reads, on the shared volume. */
@@ -37,7 +38,7 @@ export interface DevProxyOptions {
   proxyToken?: string;
   /** Requests that change mounts (POST and DELETE) handled at once; more get 429. Default: 32. */
   maxMutationsInFlight?: number;
-  /** Timeout of each request to the monitor, in milliseconds. Default: 15000. */
+  /** Time limit of each request to the monitor, response body included, in milliseconds. Default: 15000. */
   timeoutMs?: number;
   /** Language when the request has no Accept-Language. Default: `zh-CN`. */
   language?: Language;
@@ -47,8 +48,12 @@ export interface DevProxyOptions {
   prefix?: string;
   /** Request body cap in bytes. Default: 16384. */
   bodyLimit?: number;
-  /** undici dispatcher for monitor requests. Default: a keep-alive Agent owned by the handler. */
-  dispatcher?: Dispatcher;
+  /**
+   * node:http Agent for monitor requests, an https.Agent when monitorApi is
+   * https. close() leaves a caller's Agent open. Default: a keep-alive Agent
+   * owned by the handler.
+   */
+  agent?: Agent;
   /** Called with every error the handler responds with, for logging. Default: none. */
   onError?: (error: unknown, req: IncomingMessage) => void;
 }
@@ -56,7 +61,7 @@ export interface DevProxyOptions {
 /** A node:http handler; `next` is called for paths outside the prefix when given, else they get a 404. */
 export interface DevProxyHandler {
   (req: IncomingMessage, res: ServerResponse, next?: () => void): void;
-  /** Closes the handler's own connection pool. */
+  /** Destroys the handler's own Agent and its sockets, including requests still in flight; a caller's Agent stays open. */
   close(): Promise<void>;
   /** The `METHOD pattern` pairs the handler serves, with the prefix. */
   readonly routes: string[];
@@ -91,12 +96,18 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
       details: { reason: 'MONITOR_API: expected no credentials, query or fragment; use MONITOR_TOKEN for the token' },
     });
   }
+  // node:http's Agent stores its protocol ('http:' or 'https:') without declaring it in its types.
+  const agentProtocol = options.agent && (options.agent as { protocol?: unknown }).protocol;
+  if (options.agent && agentProtocol !== base.protocol) {
+    throw new HttpError('CONFIG_INVALID', 500, `agent is for ${String(agentProtocol)} but monitorApi uses ${base.protocol}; pass an http.Agent for an http monitor and an https.Agent for an https one`, {
+      details: { reason: `agent: expected an Agent for ${base.protocol}` },
+    });
+  }
   const apiUrl = base.href.replace(/\/+$/, '');
   const prefix = (options.prefix ?? '/api/mounts').replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 15_000;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const ownDispatcher = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 4000, connections: 16 });
-  const dispatcher = options.dispatcher ?? ownDispatcher!;
+  const monitor = new MonitorClient({ base, timeoutMs, agent: options.agent });
   const fallback = options.fallback;
   const mutations = new InFlightLimit(options.maxMutationsInFlight ?? DEFAULT_MAX_MUTATIONS_IN_FLIGHT);
   const enc = encodeURIComponent;
@@ -145,20 +156,16 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
     return Buffer.concat(chunks);
   }
 
-  async function forward(req: IncomingMessage, target: Forward, body: Buffer | undefined) {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (req.headers['accept-language']) headers['accept-language'] = String(req.headers['accept-language']);
-    if (req.headers['content-type']) headers['content-type'] = String(req.headers['content-type']);
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    return request(`${apiUrl}${target.path}`, {
-      dispatcher,
-      method: target.method,
-      headers,
-      body: body && body.length > 0 ? body : undefined,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+  const authorization = options.token ? `Bearer ${options.token}` : undefined;
+
+  function forward(req: IncomingMessage, target: Forward, body: Buffer | undefined): Promise<MonitorResponse> {
+    const headers: OutgoingHttpHeaders = { accept: 'application/json' };
+    const language = req.headers['accept-language'];
+    const contentType = req.headers['content-type'];
+    if (language) headers['accept-language'] = language;
+    if (contentType) headers['content-type'] = contentType;
+    if (authorization) headers.authorization = authorization;
+    return monitor.send(target.method, target.path, headers, body && body.length > 0 ? body : undefined);
   }
 
   /** Answers a request from the shared store while the monitor is unreachable. */
@@ -196,46 +203,39 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
     if (req.method === 'POST' || req.method === 'DELETE') mutations.enter(res);
     const body = req.method === 'POST' ? await readRawBody(req) : undefined;
 
-    let upstream: Dispatcher.ResponseData;
+    let upstream: MonitorResponse;
     try {
       upstream = await forward(req, route, body);
     } catch (error) {
+      if (!(error instanceof MonitorRequestError)) throw error;
       if (route.kind === 'health') {
         const message = text('monitor_disconnected', language);
         return sendJson(res, 503, { success: false, message, data: { api_url: apiUrl, status: 'disconnected' }, code: 'MONITOR_UNAVAILABLE' });
       }
       const storeRoute = route.kind === 'save' || route.kind === 'list' || route.kind === 'get' || route.kind === 'remove';
-      // Only a monitor that cannot be reached falls back: after a timeout it may have carried the change out.
-      if (fallback && storeRoute && !isTimeout(error)) return answerFromStore(res, language, route, params, body ?? Buffer.alloc(0));
-      throw new MonitorUnavailableError(`monitor API ${apiUrl} is unreachable`, { cause: error, details: { url: apiUrl } });
+      // The store answers only when the monitor cannot have received the request: after a timeout it may have carried the change out.
+      if (fallback && storeRoute && !error.reached) return answerFromStore(res, language, route, params, body ?? Buffer.alloc(0));
+      const problem = error.timedOut ? `did not respond within ${timeoutMs} ms` : 'is unreachable';
+      throw new MonitorUnavailableError(`monitor API ${apiUrl} ${problem}`, { cause: error, details: { url: apiUrl } });
     }
 
     if (route.kind === 'health') {
-      await upstream.body.dump();
-      const connected = upstream.statusCode >= 200 && upstream.statusCode < 300;
+      const connected = upstream.status >= 200 && upstream.status < 300;
       const data = { api_url: apiUrl, status: connected ? 'connected' : 'disconnected' };
       if (connected) return sendSuccess(res, 200, text('monitor_connected', language), data);
       return sendJson(res, 503, { success: false, message: text('monitor_disconnected', language), data, code: 'MONITOR_UNAVAILABLE' });
     }
-    const payload = Buffer.from(await upstream.body.arrayBuffer());
-    const headers: Record<string, string> = {
-      'content-type': String(upstream.headers['content-type'] ?? 'application/json; charset=utf-8'),
-      'content-length': String(payload.length),
-    };
-    if (upstream.headers.allow) headers.allow = String(upstream.headers.allow);
-    if (upstream.headers['retry-after']) headers['retry-after'] = String(upstream.headers['retry-after']);
-    res.writeHead(upstream.statusCode, headers);
-    res.end(payload);
+    relay(res, upstream);
   }
 
   const handler = ((req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://proxy.invalid');
-    const inside = url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
+    const pathname = pathnameOf(req.url ?? '/');
+    const inside = pathname === prefix || pathname.startsWith(`${prefix}/`);
     if (!inside && next) return next();
     const language = requestLanguage(req, options.language ?? 'zh-CN');
     const work = inside
-      ? handle(req, res, language, url.pathname)
-      : Promise.reject(new HttpError('ROUTE_NOT_FOUND', 404, `no route for ${req.method} ${url.pathname}`, { details: { method: req.method, path: url.pathname } }));
+      ? handle(req, res, language, pathname)
+      : Promise.reject(new HttpError('ROUTE_NOT_FOUND', 404, `no route for ${req.method} ${pathname}`, { details: { method: req.method, path: pathname } }));
     work.catch((error: unknown) => {
       options.onError?.(error, req);
       sendError(res, error, language);
@@ -244,7 +244,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   const openapi = buildDevProxyOpenApi(prefix);
   Object.defineProperty(handler, 'routes', { value: routes.list().map((route) => route.replace(' /', ` ${prefix}/`)), enumerable: true });
   handler.close = async () => {
-    await ownDispatcher?.close();
+    monitor.close();
   };
   return handler;
 }
@@ -257,9 +257,16 @@ function bufferRequest(body: Buffer, headers: IncomingMessage['headers']): Incom
   return Object.assign(source, { headers }) as unknown as IncomingMessage;
 }
 
-/** True for a request to the monitor that timed out, as opposed to one that could not connect. */
-function isTimeout(error: unknown): boolean {
-  const code = (error as { code?: unknown; name?: unknown })?.code;
-  const name = (error as { name?: unknown })?.name;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || name === 'TimeoutError' || code === 23;
+/** Sends the monitor's status, body and the headers a client acts on, writing the body chunks as they arrived. */
+function relay(res: ServerResponse, upstream: MonitorResponse): void {
+  const headers: OutgoingHttpHeaders = {
+    'content-type': upstream.headers['content-type'] ?? 'application/json; charset=utf-8',
+    'content-length': upstream.length,
+  };
+  if (upstream.headers.allow) headers.allow = upstream.headers.allow;
+  if (upstream.headers['retry-after']) headers['retry-after'] = upstream.headers['retry-after'];
+  res.writeHead(upstream.status, headers);
+  const { chunks } = upstream;
+  for (let i = 0; i < chunks.length - 1; i++) res.write(chunks[i]);
+  res.end(chunks[chunks.length - 1]);
 }

@@ -7,13 +7,16 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { MountStore } from '../../lib/store/index.js';
 import { createHostPathPolicy } from '../../lib/validation/index.js';
 import { createDevProxyHandler, type DevProxyOptions } from '../../servers/dev-proxy/handler.js';
+import { pathnameOf } from '../../servers/dev-proxy/path.js';
 import { listen, send, sendJson } from '../helpers/http.js';
 import { collect, logMessages, spawnServer, waitForLog } from '../helpers/process.js';
 import { freePort } from '../helpers/stack.js';
@@ -446,6 +449,379 @@ test('embedded handler passes other paths on', async (t) => {
 test('invalid monitor url throws config error', () => {
   assert.throws(() => createDevProxyHandler({ monitorApi: 'not a url' }), { code: 'CONFIG_INVALID' });
   assert.throws(() => createDevProxyHandler({ monitorApi: 'ftp://127.0.0.1/api' }), { code: 'CONFIG_INVALID' });
+});
+
+test('agent must match the monitor protocol', async (t) => {
+  const httpAgent = new Agent({ keepAlive: true });
+  const httpsAgent = new HttpsAgent({ keepAlive: true });
+  t.after(() => {
+    httpAgent.destroy();
+    httpsAgent.destroy();
+  });
+  assert.throws(() => createDevProxyHandler({ monitorApi: 'https://127.0.0.1:8089/api', agent: httpAgent }), { code: 'CONFIG_INVALID' });
+  assert.throws(() => createDevProxyHandler({ monitorApi: 'http://127.0.0.1:8089/api', agent: httpsAgent }), { code: 'CONFIG_INVALID' });
+  const handler = createDevProxyHandler({ monitorApi: 'https://127.0.0.1:8089/api', agent: httpsAgent });
+  await handler.close();
+});
+
+const pathTargets = [
+  '/api/mounts/mounts',
+  '/api/mounts/mounts?wait=true&x=%2F..%2F',
+  '/api/mounts/mount/a%2Fb/ws%20one',
+  '/api/mounts/mount/u1/ws.1',
+  '/api/mounts/mount/u1/...',
+  '/api/mounts/mount/u1/..ws',
+  '/api/mounts/mount/../mounts',
+  '/api/mounts/mount/u1/..',
+  '/api/mounts/./mounts',
+  '/api/mounts/mount/%2e%2E/mounts',
+  '/api/mounts/mount/.%2e/mounts',
+  '/api/mounts/mount/%2e/mounts',
+  '/api/mounts/mount/u1/ws1?a=/../',
+  '/api/mounts/mounts#/../x',
+  '/api/mounts/%zz',
+  '/api\\mounts\\mounts',
+  '//elsewhere/api/mounts/mounts',
+  'http://elsewhere/api/mounts/mounts?x',
+  '/api/mounts/mount/u1/w\u00e9',
+  '/api/mounts/mount/u1/w s',
+  '/api/mounts/mount/u1/{x}|^`',
+  '*',
+  '/',
+  '',
+];
+
+/** URL parsing's result for `target`, or the name of the error it throws. */
+function urlPathname(target: string): string {
+  try {
+    return new URL(target, 'http://proxy.invalid').pathname;
+  } catch (error) {
+    return `throws ${(error as Error).name}`;
+  }
+}
+
+function fastPathname(target: string): string {
+  try {
+    return pathnameOf(target);
+  } catch (error) {
+    return `throws ${(error as Error).name}`;
+  }
+}
+
+test('pathnameOf matches URL parsing', () => {
+  for (const target of pathTargets) assert.equal(fastPathname(target), urlPathname(target), JSON.stringify(target));
+  // Random targets built from the characters that URL parsing treats specially in a path.
+  const alphabet = ['/', '/', '.', '.', '%', '2', 'e', 'E', 'a', '?', '#', '\\', ' ', '~', '\u00e9', ':', '@', '"'];
+  let seed = 7;
+  const nextIndex = (size: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % size;
+  };
+  for (let i = 0; i < 5000; i++) {
+    let target = '/';
+    const length = 1 + nextIndex(12);
+    for (let j = 0; j < length; j++) target += alphabet[nextIndex(alphabet.length)];
+    assert.equal(fastPathname(target), urlPathname(target), JSON.stringify(target));
+  }
+});
+
+test('dot segments resolve before routing', async (t) => {
+  const monitor = await fakeMonitor(t);
+  const proxy = await startProxy(t, { monitorApi: monitor.api });
+  const reply = await send(proxy, 'GET', '/api/mounts/mount/u1/../../mounts');
+  assert.equal(reply.status, 200);
+  assert.deepEqual(
+    monitor.requests.map((r) => `${r.method} ${r.url}`),
+    ['GET /api/mounts'],
+  );
+});
+
+test('chunked monitor body is relayed whole', async (t) => {
+  const parts = ['{"success":true,', '"message":"in parts",', '"data":{"mounts":[]}}'];
+  const server = createServer(async (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    for (const part of parts) {
+      res.write(part);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    res.end();
+  });
+  const proxy = await startProxy(t, { monitorApi: `${await listen(t, server)}/api` });
+  const reply = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(reply.status, 200);
+  assert.equal(reply.text, parts.join(''));
+  assert.equal(reply.headers['content-length'], String(Buffer.byteLength(parts.join(''))));
+  assert.equal(reply.headers['transfer-encoding'], undefined);
+});
+
+test('allow and retry-after are relayed', async (t) => {
+  const server = createServer((_req, res) => {
+    res.writeHead(429, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '3', allow: 'GET', 'x-other': 'dropped' });
+    res.end(okEnvelope);
+  });
+  const proxy = await startProxy(t, { monitorApi: `${await listen(t, server)}/api` });
+  const reply = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(reply.status, 429);
+  assert.equal(reply.headers['retry-after'], '3');
+  assert.equal(reply.headers.allow, 'GET');
+  assert.equal(reply.headers['x-other'], undefined);
+  assert.equal(reply.text, okEnvelope);
+});
+
+interface ResettingMonitor {
+  api: string;
+  /** `METHOD url` of every request received, reset or not. */
+  requests: string[];
+  connections: number;
+}
+
+/**
+ * Starts a monitor stand-in that resets the connection, without a response,
+ * on every request for which `shouldReset(index, idleMs)` is true. `index`
+ * counts the requests on that connection from 0, and `idleMs` is the time
+ * since its previous response. Other requests get a 200 envelope, or 202 for
+ * a POST, with `keepAliveHint` as their `Keep-Alive` header when given. The
+ * stand-in's keep-alive timeout is 60 s, so it does not close an idle
+ * connection first.
+ */
+async function resettingMonitor(t: TestContext, shouldReset: (index: number, idleMs: number) => boolean, keepAliveHint?: string): Promise<ResettingMonitor> {
+  const monitor: ResettingMonitor = { api: '', requests: [], connections: 0 };
+  const served = new WeakMap<object, { count: number; lastEnd: number }>();
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    monitor.requests.push(`${req.method} ${req.url}`);
+    const state = served.get(req.socket) ?? { count: 0, lastEnd: performance.now() };
+    served.set(req.socket, state);
+    const index = state.count++;
+    req.resume();
+    req.on('end', () => {
+      if (shouldReset(index, performance.now() - state.lastEnd)) {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(okEnvelope)) };
+      if (keepAliveHint) Object.assign(headers, { connection: 'keep-alive', 'keep-alive': keepAliveHint });
+      res.writeHead(req.method === 'POST' ? 202 : 200, headers);
+      res.end(okEnvelope, () => {
+        state.lastEnd = performance.now();
+      });
+    });
+  });
+  server.on('connection', () => {
+    monitor.connections += 1;
+  });
+  monitor.api = `${await listen(t, server)}/api`;
+  return monitor;
+}
+
+test('get retries once on a reset keep-alive socket', async (t) => {
+  // The second request on each connection is reset, as when the monitor closes an idle connection just as the request arrives.
+  const monitor = await resettingMonitor(t, (index) => index === 1);
+  const proxy = await startProxy(t, { monitorApi: monitor.api });
+
+  const first = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(first.status, 200);
+  const second = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(second.status, 200);
+  assert.equal(second.text, okEnvelope);
+  assert.deepEqual(monitor.requests, ['GET /api/mounts', 'GET /api/mounts', 'GET /api/mounts']);
+  assert.equal(monitor.connections, 2);
+});
+
+test('post is not retried on a reset socket', async (t) => {
+  const monitor = await resettingMonitor(t, (index) => index === 1);
+  const proxy = await startProxy(t, { monitorApi: monitor.api });
+
+  const first = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(first.status, 200);
+  const post = await sendJson(proxy, 'POST', '/api/mounts/mount', mountBody);
+  assert.equal(post.status, 503);
+  assert.equal(post.body.code, 'MONITOR_UNAVAILABLE');
+  assert.deepEqual(monitor.requests, ['GET /api/mounts', 'POST /api/mounts']);
+});
+
+test('post after keep-alive timeout succeeds', { timeout: 10_000 }, async (t) => {
+  // The stand-in announces a 2 s keep-alive timeout and resets any request on a connection idle for more than 1.5 s,
+  // as a server does that closes the connection at the moment the request arrives.
+  const monitor = await resettingMonitor(t, (index, idleMs) => index > 0 && idleMs > 1500, 'timeout=2');
+  const proxy = await startProxy(t, { monitorApi: monitor.api });
+  // Control: an Agent without a `timeout` ignores the hint, keeps the idle socket, and the POST hits the reset.
+  const bareAgent = new Agent({ keepAlive: true });
+  t.after(() => bareAgent.destroy());
+  const control = await startProxy(t, { monitorApi: monitor.api, agent: bareAgent });
+
+  assert.equal((await send(proxy, 'GET', '/api/mounts/mounts')).status, 200);
+  assert.equal((await send(control, 'GET', '/api/mounts/mounts')).status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 1700));
+
+  const post = await sendJson(proxy, 'POST', '/api/mounts/mount', mountBody);
+  assert.equal(post.status, 202);
+  const controlPost = await sendJson(control, 'POST', '/api/mounts/mount', mountBody);
+  assert.equal(controlPost.status, 503, 'the stand-in must reset a POST on a stale connection, or this test proves nothing');
+  assert.equal(monitor.connections, 3);
+});
+
+test('reset before a response falls back', async (t) => {
+  const monitor = await resettingMonitor(t, () => true);
+  const { store } = await tempStore(t);
+  const proxy = await startProxy(t, {
+    monitorApi: monitor.api,
+    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' },
+  });
+
+  const reply = await sendJson(proxy, 'POST', '/api/mounts/mount', mountBody);
+  assert.equal(reply.status, 202);
+  assert.equal(reply.body.data.mount.state, 'pending');
+  assert.equal((await store.get('u1', 'ws1'))?.state, 'pending');
+  assert.deepEqual(monitor.requests, ['POST /api/mounts']);
+});
+
+test('refused connection falls back', async (t) => {
+  const { proxy, store } = await fallbackProxy(t);
+  const reply = await sendJson(proxy, 'POST', '/api/mounts/mount', mountBody);
+  assert.equal(reply.status, 202);
+  assert.equal(reply.body.data.operation, null);
+  assert.equal((await store.get('u1', 'ws1'))?.state, 'pending');
+});
+
+/** Starts a monitor stand-in that records each request and never responds. */
+async function silentMonitor(t: TestContext): Promise<{ api: string; requests: string[]; server: Server }> {
+  const requests: string[] = [];
+  const server = createServer((req) => {
+    requests.push(`${req.method} ${req.url}`);
+    req.resume();
+  });
+  return { api: `${await listen(t, server)}/api`, requests, server };
+}
+
+test('timeout does not fall back', async (t) => {
+  const monitor = await silentMonitor(t);
+  const { store, file } = await tempStore(t);
+  const proxy = await startProxy(t, {
+    monitorApi: monitor.api,
+    timeoutMs: 300,
+    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' },
+  });
+
+  const post = await sendJson(proxy, 'POST', '/api/mounts/mount', mountBody, { 'accept-language': 'en' });
+  assert.equal(post.status, 503);
+  assert.equal(post.body.code, 'MONITOR_UNAVAILABLE');
+  assert.match(post.body.message, /did not respond within 300 ms/);
+  const list = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(list.status, 503);
+  assert.equal(list.body.code, 'MONITOR_UNAVAILABLE');
+
+  assert.deepEqual(monitor.requests, ['POST /api/mounts', 'GET /api/mounts']);
+  await assert.rejects(readFile(file), { code: 'ENOENT' }, 'the fallback must not have written the store');
+});
+
+test('timeout covers the response body', async (t) => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': '100' });
+    res.write('{"success":');
+  });
+  const proxy = await startProxy(t, { monitorApi: `${await listen(t, server)}/api`, timeoutMs: 300 });
+  const reply = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(reply.status, 503);
+  assert.equal(reply.body.code, 'MONITOR_UNAVAILABLE');
+});
+
+test('timeout while queued for a socket falls back', async (t) => {
+  const monitor = await silentMonitor(t);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const { store } = await tempStore(t);
+  const busy = await startProxy(t, { monitorApi: monitor.api, agent, timeoutMs: 5000 });
+  const queued = await startProxy(t, {
+    monitorApi: monitor.api,
+    agent,
+    timeoutMs: 300,
+    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' },
+  });
+
+  // This request occupies the agent's only socket, so the next one never leaves the queue.
+  const blocking = send(busy, 'GET', '/api/mounts/mounts');
+  while (monitor.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  const post = await sendJson(queued, 'POST', '/api/mounts/mount', mountBody);
+  assert.equal(post.status, 202);
+  assert.equal((await store.get('u1', 'ws1'))?.state, 'pending');
+  assert.deepEqual(monitor.requests, ['GET /api/mounts']);
+
+  monitor.server.closeAllConnections();
+  assert.equal((await blocking).status, 503);
+});
+
+test('body cut short is 503 without fallback', async (t) => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': '100' });
+    res.write('{"success":', () => res.destroy());
+  });
+  const { store, file } = await tempStore(t);
+  const proxy = await startProxy(t, {
+    monitorApi: `${await listen(t, server)}/api`,
+    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' },
+  });
+  const reply = await send(proxy, 'DELETE', '/api/mounts/mount/u1/ws1');
+  assert.equal(reply.status, 503);
+  assert.equal(reply.body.code, 'MONITOR_UNAVAILABLE');
+  await assert.rejects(readFile(file), { code: 'ENOENT' });
+});
+
+/** Resolves to 'closed' when `socket` closes within `ms`, else to 'open'. */
+function closesWithin(socket: Socket, ms: number): Promise<'closed' | 'open'> {
+  if (socket.destroyed) return Promise.resolve('closed');
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('open'), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve('closed');
+    });
+  });
+}
+
+/** Starts a monitor stand-in that responds 200 and keeps the server side of every connection. */
+async function monitorWithSockets(t: TestContext): Promise<{ api: string; requests: string[]; sockets: Socket[] }> {
+  const requests: string[] = [];
+  const sockets: Socket[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(okEnvelope);
+    });
+  });
+  server.on('connection', (socket: Socket) => sockets.push(socket));
+  return { api: `${await listen(t, server)}/api`, requests, sockets };
+}
+
+test('close destroys the own agent', async (t) => {
+  const monitor = await monitorWithSockets(t);
+  const handler = createDevProxyHandler({ monitorApi: monitor.api });
+  const proxy = await listen(t, createServer((req, res) => handler(req, res)));
+
+  assert.equal((await send(proxy, 'GET', '/api/mounts/mounts')).status, 200);
+  assert.equal(monitor.sockets.length, 1);
+  await handler.close();
+  assert.equal(await closesWithin(monitor.sockets[0]!, 2000), 'closed');
+});
+
+test('close leaves a caller agent open', async (t) => {
+  const monitor = await monitorWithSockets(t);
+  const agent = new Agent({ keepAlive: true });
+  t.after(() => agent.destroy());
+  const first = createDevProxyHandler({ monitorApi: monitor.api, agent });
+  const firstProxy = await listen(t, createServer((req, res) => first(req, res)));
+
+  assert.equal((await send(firstProxy, 'GET', '/api/mounts/mounts')).status, 200);
+  await first.close();
+  assert.equal(await closesWithin(monitor.sockets[0]!, 200), 'open');
+
+  const second = createDevProxyHandler({ monitorApi: monitor.api, agent });
+  t.after(() => second.close());
+  const secondProxy = await listen(t, createServer((req, res) => second(req, res)));
+  assert.equal((await send(secondProxy, 'GET', '/api/mounts/mounts')).status, 200);
+  assert.deepEqual(monitor.requests, ['GET /api/mounts', 'GET /api/mounts']);
+  assert.equal(monitor.sockets.length, 1, 'the second handler reuses the connection the first one opened');
 });
 
 /** Variables the proxy reads; removed from the inherited environment so each test sets its own. */

@@ -93,15 +93,17 @@ async function main(): Promise<void> {
     recorder.figure('memory.idle.proxy', group, 'idle RSS, dev proxy (dist/servers/dev-proxy/main.js)', 'MiB', idle.proxy);
     recorder.figure('memory.idle.bare', group, 'idle RSS, bare node:http server', 'MiB', idle.bare);
 
-    const fake = { rss: [] as number[], heap: [] as number[], after: [] as number[], perApply: [] as number[] };
+    const fake = { rss: [] as number[], percent: [] as number[], heap: [] as number[], after: [] as number[], perApply: [] as number[] };
     for (let run = 0; run < args.runs; run++) {
       const result = await applyLoop(scripts, ['--engine', 'fake', '--applies', String(fakeApplies)]);
       fake.rss.push(result.after.rss - result.before.rss);
+      fake.percent.push(((result.after.rss - result.before.rss) / result.before.rss) * 100);
       fake.heap.push(result.after.heap - result.before.heap);
       fake.after.push(result.after.rss);
       fake.perApply.push(result.elapsedMs / result.applies);
     }
     recorder.figure('memory.fake.rss-growth', group, `RSS growth over ${fakeApplies} applies, in-memory engine`, 'MiB', fake.rss);
+    recorder.figure('memory.fake.rss-growth-percent', group, `RSS growth over ${fakeApplies} applies, in-memory engine, against the RSS before them`, '%', fake.percent);
     recorder.figure('memory.fake.heap-growth', group, `used heap growth over ${fakeApplies} applies, in-memory engine`, 'MiB', fake.heap);
     recorder.figure('memory.fake.rss-after', group, `RSS after ${fakeApplies} applies, in-memory engine`, 'MiB', fake.after);
     recorder.figure('memory.fake.apply-ms', group, 'time per apply, in-memory engine, files on /dev/shm', 'ms', fake.perApply);

@@ -12,6 +12,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.js';
+import { DEFAULT_READ_CACHE_SETTLE_MS } from '../lib/store/read-cache.js';
 import { buildScripts, REPO_ROOT, type BuiltScripts } from './lib/build.js';
 import { benchName, openEngine, type BenchEngine } from './lib/engine.js';
 import { callJson } from './lib/http.js';
@@ -40,15 +41,32 @@ async function load(url: string, connections: number, seconds: number): Promise<
 }
 
 /** Starts the compiled monitor on a store of `count` mounts and the proxy in front of it. */
-async function startPair(scripts: BuiltScripts, engine: BenchEngine, folder: string, count: number): Promise<{ monitor: string; proxy: string; processes: StartedProcess[] }> {
+/** The servers read from: the monitor, the proxy that forwards every read, and the proxy as the stack runs it. */
+const TARGETS = ['monitor', 'proxy', 'stack-proxy'] as const;
+type ReadTarget = (typeof TARGETS)[number];
+
+const TARGET_LABELS: Record<ReadTarget, string> = {
+  monitor: 'monitor',
+  proxy: 'through the proxy, forwarding (fallback off)',
+  'stack-proxy': 'through the proxy as the stack runs it (fallback on: reads from the shared store)',
+};
+
+async function startServers(
+  scripts: BuiltScripts,
+  engine: BenchEngine,
+  folder: string,
+  count: number,
+): Promise<{ urls: Record<ReadTarget, string>; processes: StartedProcess[]; sameData: boolean }> {
   const store = join(folder, `mounts-${count}.json`);
   await writeStoreFile(store, count);
+  const writtenAt = Date.now();
   const composeFile = join(folder, 'docker-compose.dev.yml');
   // The container does not exist, so the monitor's start-up apply stops at its first inspect and leaves the store as written.
   const container = benchName('absent');
   await writeFile(composeFile, composeFileFor(container, 'local/busybox:test'));
   const monitorPort = await freePort();
   const proxyPort = await freePort();
+  const stackProxyPort = await freePort();
   const monitor = await startProcess(process.execPath, [scripts.monitor], {
     ready: 'monitor started',
     env: { NODE_OPTIONS: SERVER_NODE_OPTIONS, HOST: '127.0.0.1', PORT: String(monitorPort), MOUNT_DATA_FILE: store, COMPOSE_FILE: composeFile, DOCKER_HOST: engine.host, DEV_CONTAINER: container, LOG_LEVEL: 'info' },
@@ -57,14 +75,31 @@ async function startPair(scripts: BuiltScripts, engine: BenchEngine, folder: str
     ready: 'dev proxy started',
     env: { NODE_OPTIONS: SERVER_NODE_OPTIONS, HOST: '127.0.0.1', PORT: String(proxyPort), MONITOR_API: `http://127.0.0.1:${monitorPort}/api`, LOG_LEVEL: 'info' },
   });
-  const urls = { monitor: `http://127.0.0.1:${monitorPort}/api/mounts`, proxy: `http://127.0.0.1:${proxyPort}/api/mounts/mounts` };
+  // The stack's compose file turns the fallback on and gives the proxy the monitor's store.
+  const stackProxy = await startProcess(process.execPath, [scripts.proxy], {
+    ready: 'dev proxy started',
+    env: {
+      NODE_OPTIONS: SERVER_NODE_OPTIONS, HOST: '127.0.0.1', PORT: String(stackProxyPort), MONITOR_API: `http://127.0.0.1:${monitorPort}/api`,
+      MONITOR_API_FALLBACK: '1', MOUNT_DATA_FILE: store, LOG_LEVEL: 'info',
+    },
+  });
+  const urls: Record<ReadTarget, string> = {
+    monitor: `http://127.0.0.1:${monitorPort}/api/mounts`,
+    proxy: `http://127.0.0.1:${proxyPort}/api/mounts/mounts`,
+    'stack-proxy': `http://127.0.0.1:${stackProxyPort}/api/mounts/mounts`,
+  };
+  // A store reuses its parse only once the file is 2 s old (DEFAULT_READ_CACHE_SETTLE_MS). A store is read
+  // far more often than it is written, so every server is measured in that state.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, writtenAt + DEFAULT_READ_CACHE_SETTLE_MS + 100 - Date.now())));
+  const data: string[] = [];
   for (const url of Object.values(urls)) {
     const reply = await callJson('GET', url);
     if (reply.status !== 200 || reply.body?.data?.mounts?.length !== count) {
       throw new Error(`GET ${url} returned ${reply.status} with ${reply.body?.data?.mounts?.length} mounts, expected ${count}`);
     }
+    data.push(JSON.stringify(reply.body.data));
   }
-  return { ...urls, processes: [monitor, proxy] };
+  return { urls, processes: [monitor, proxy, stackProxy], sameData: data.every((entry) => entry === data[0]) };
 }
 
 async function main(): Promise<void> {
@@ -78,35 +113,36 @@ async function main(): Promise<void> {
 
   try {
     for (const count of sizes) {
-      const pair = await startPair(scripts, engine, folder, count);
+      const servers = await startServers(scripts, engine, folder, count);
       try {
         const size = (await stat(join(folder, `mounts-${count}.json`))).size;
         recorder.note(`The store with ${count.toLocaleString('en-US')} mounts is ${(size / 1024).toFixed(0)} KiB on disk.`);
+        recorder.check('Read path: GET /api/mounts', `with ${count.toLocaleString('en-US')} mounts, both proxies return the monitor's data`, servers.sameData, 'compared as JSON');
         for (const connections of [1, 32]) {
-          const samples = { monitor: [] as LoadSample[], proxy: [] as LoadSample[] };
+          const samples: Record<ReadTarget, LoadSample[]> = { monitor: [], proxy: [], 'stack-proxy': [] };
           if (!args.short) {
-            await load(pair.monitor, connections, 1);
-            await load(pair.proxy, connections, 1);
+            for (const target of TARGETS) await load(servers.urls[target], connections, 1);
           }
           for (let run = 0; run < args.runs; run++) {
-            samples.monitor.push(await load(pair.monitor, connections, seconds));
-            samples.proxy.push(await load(pair.proxy, connections, seconds));
+            for (const target of TARGETS) samples[target].push(await load(servers.urls[target], connections, seconds));
           }
-          for (const target of ['monitor', 'proxy'] as const) {
+          for (const target of TARGETS) {
             const id = `read.${target}.${count}.c${connections}`;
-            const label = `${target === 'monitor' ? 'monitor' : 'through the proxy'}, ${count.toLocaleString('en-US')} mounts, ${connections} connection${connections > 1 ? 's' : ''}`;
+            const label = `${TARGET_LABELS[target]}, ${count.toLocaleString('en-US')} mounts, ${connections} connection${connections > 1 ? 's' : ''}`;
             recorder.figure(`${id}.rps`, 'Read path: GET /api/mounts', `${label}: throughput`, 'req/s', samples[target].map((s) => s.requestsPerSecond));
             recorder.figure(`${id}.p99`, 'Read path: GET /api/mounts', `${label}: p99 latency`, 'ms', samples[target].map((s) => s.p99Ms));
           }
         }
       } finally {
-        for (const started of pair.processes) await stopProcess(started);
+        for (const started of servers.processes) await stopProcess(started);
       }
     }
     recorder.note(
       `Each sample is a ${seconds} s autocannon run (keep-alive, no pipelining)${args.short ? '' : ' after a 1 s warm-up per configuration'}. Throughput is 2xx replies divided by the run time. ` +
         'p99 is autocannon\'s, whose histogram keeps whole milliseconds, so a p99 below 1 ms shows as 0, and a run with no reply at all counts its whole length as its p99. ' +
-        'The load generator, the monitor and the proxy share the machine\'s cores.',
+        'The load generator, the monitor and the proxies share the machine\'s cores. ' +
+        'One proxy runs without the fallback and forwards every read; the other runs as docker-compose.dev.yml sets it up (MONITOR_API_FALLBACK=1 with the monitor\'s store) and serves the list from the store. ' +
+        'Measuring starts once the store file is 2 s old, when the store reuses its parse.',
     );
   } finally {
     await rm(folder, { recursive: true, force: true });

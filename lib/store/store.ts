@@ -143,8 +143,9 @@ export class MountStore {
   /** Returns the mount of `userId`/`workspaceId`, or undefined. Throws ValidationError for invalid ids. */
   async get(userId: string, workspaceId: string): Promise<Mount | undefined> {
     const key = validateMountKey(userId, workspaceId);
-    const snapshot = await this.read();
-    return snapshot.mounts.find((mount) => mount.user_id === key.user_id && mount.workspace_id === key.workspace_id);
+    const snapshot = await this.readShared();
+    const mount = snapshot.mounts.find((entry) => entry.user_id === key.user_id && entry.workspace_id === key.workspace_id);
+    return mount === undefined ? undefined : copyMount(mount);
   }
 
   /**

@@ -8,7 +8,7 @@
 import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { HttpError, MonitorUnavailableError } from '../../lib/errors.js';
 import {
-  DEFAULT_BODY_LIMIT, DEFAULT_MAX_MUTATIONS_IN_FLIGHT, InFlightLimit, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess,
+  DEFAULT_BODY_LIMIT, DEFAULT_MAX_MUTATIONS_IN_FLIGHT, InFlightLimit, MountListBodies, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess,
 } from '../../lib/http/index.js';
 import { text, type Language } from '../../lib/messages.js';
 import type { MountStore } from '../../lib/store/index.js';
@@ -23,6 +23,13 @@ export interface DevProxyFallback {
   /** The same host path policy the monitor enforces. */
   policy: HostPathPolicy;
   workspaceRoot: string;
+  /**
+   * Serve the list and single-mount reads from the store instead of
+   * forwarding them. The monitor serves those reads from the same file, so
+   * the reply is the same, without the second HTTP exchange, and also while
+   * the monitor is down. Default: true.
+   */
+  serveReads?: boolean;
 }
 
 export interface DevProxyOptions {
@@ -109,6 +116,8 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const monitor = new MonitorClient({ base, timeoutMs, agent: options.agent });
   const fallback = options.fallback;
+  const serveReads = fallback !== undefined && fallback.serveReads !== false;
+  const listBodies = new MountListBodies();
   const mutations = new InFlightLimit(options.maxMutationsInFlight ?? DEFAULT_MAX_MUTATIONS_IN_FLIGHT);
   const enc = encodeURIComponent;
 
@@ -171,10 +180,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   /** Answers a request from the shared store while the monitor is unreachable. */
   async function answerFromStore(res: ServerResponse, language: Language, route: ProxyRoute, params: Record<string, string>, body: Buffer) {
     const store = fallback!.store;
-    if (route.kind === 'list') {
-      const snapshot = await store.read();
-      return sendSuccess(res, 200, text('mounts_listed', language), { revision: snapshot.revision, mounts: snapshot.mounts });
-    }
+    if (route.kind === 'list') return listBodies.send(res, await store.readShared(), language);
     if (route.kind === 'save') {
       const parsed = await readJsonBody(bufferRequest(body, res.req.headers));
       const valid = validateMountRequest(parsed, { policy: fallback!.policy, workspaceRoot: fallback!.workspaceRoot });
@@ -200,6 +206,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
     if (!OPEN_PATHS.has(rest)) requireBearer(req, options.proxyToken);
     const { route, params } = routeOf(req.method ?? 'GET', rest);
     if (route.kind === 'openapi') return sendJson(res, 200, openapi);
+    if (serveReads && (route.kind === 'list' || route.kind === 'get')) return answerFromStore(res, language, route, params, Buffer.alloc(0));
     if (req.method === 'POST' || req.method === 'DELETE') mutations.enter(res);
     const body = req.method === 'POST' ? await readRawBody(req) : undefined;
 

@@ -17,6 +17,8 @@ let settings: {
   host: string;
   monitorApi: string;
   fallback: boolean;
+  /** With fallback: the list and single-mount reads are served from the store. */
+  storeReads: boolean;
   logLevel: ReturnType<typeof readLogLevel>;
   timeouts: RequestTimeouts;
   proxyToken: string | undefined;
@@ -27,6 +29,7 @@ try {
     host: readString(env, 'HOST', '0.0.0.0'),
     monitorApi: readString(env, 'MONITOR_API', 'http://openmanus-monitor:8089/api'),
     fallback: readFlag(env, 'MONITOR_API_FALLBACK', false),
+    storeReads: readFlag(env, 'PROXY_STORE_READS', true),
     logLevel: readLogLevel(env, 'LOG_LEVEL'),
     timeouts: readRequestTimeouts(env, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 }),
     proxyToken: checkBearerToken('PROXY_TOKEN', readOptional(env, 'PROXY_TOKEN')),
@@ -54,6 +57,7 @@ try {
             style,
           }),
           workspaceRoot,
+          serveReads: settings.storeReads,
         }
       : undefined,
     onError: (error, req) => {
@@ -79,7 +83,13 @@ const server = createServer(serverOptions(settings.timeouts), (req, res) => {
 });
 
 server.listen(settings.port, settings.host, () => {
-  log.info('dev proxy started', { port: settings.port, host: settings.host, monitor_api: settings.monitorApi, fallback: settings.fallback });
+  log.info('dev proxy started', {
+    port: settings.port,
+    host: settings.host,
+    monitor_api: settings.monitorApi,
+    fallback: settings.fallback,
+    store_reads: settings.fallback && settings.storeReads,
+  });
   if (!settings.proxyToken) log.warn('PROXY_TOKEN is not set: every route is open to anyone who can reach this port');
 });
 

@@ -1,7 +1,7 @@
 /** The monitor's HTTP routes: one router, one error mapper, one not-found response. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, MountCoreError, type ErrorCode } from '../../lib/errors.js';
-import { InFlightLimit, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendJsonText, sendSuccess, type RouteContext } from '../../lib/http/index.js';
+import { InFlightLimit, readJsonBody, requestLanguage, MountListBodies, requireBearer, Router, sendError, sendJson, sendSuccess, type RouteContext } from '../../lib/http/index.js';
 import { text, type Language, type MessageKey } from '../../lib/messages.js';
 import type { Operation } from '../../lib/reconciler/operations.js';
 import type { Reconciler } from '../../lib/reconciler/reconciler.js';
@@ -107,21 +107,9 @@ export function createMonitorHandler(deps: MonitorDeps): MonitorHandler {
     ok(res, 200, 'health_ok', { status: 'ok', docker, container, operations: { running: summary(running), queued: summary(queued) } });
   });
 
-  // Serialized list responses by store snapshot and language: the store returns the same snapshot object
-  // while its file is unchanged, so repeated lists of a large store are not serialized again.
-  const listBodies = new WeakMap<object, Partial<Record<Language, Buffer>>>();
+  const listBodies = new MountListBodies();
   router.add('GET', '/api/mounts', async ({ res }) => {
-    const snapshot = await store.readShared();
-    const language = languageOf(res);
-    let bodies = listBodies.get(snapshot);
-    if (bodies === undefined) {
-      bodies = {};
-      listBodies.set(snapshot, bodies);
-    }
-    bodies[language] ??= Buffer.from(
-      JSON.stringify({ success: true, message: text('mounts_listed', language), data: { revision: snapshot.revision, mounts: snapshot.mounts } }),
-    );
-    sendJsonText(res, 200, bodies[language]);
+    listBodies.send(res, await store.readShared(), languageOf(res));
   });
 
   router.add('GET', '/api/mounts/:userId/:workspaceId', async ({ res, params }) => {

@@ -296,6 +296,64 @@ test('fallback get reads the store', async (t) => {
   assert.equal(missing.body.code, 'MOUNT_NOT_FOUND');
 });
 
+test('fallback serves reads from the store', async (t) => {
+  const monitor = await fakeMonitor(t);
+  const { store } = await tempStore(t);
+  const proxy = await startProxy(t, { monitorApi: monitor.api, fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' } });
+  await store.upsert({ ...mountBody, container_path: '/workspace/u1/ws1', description: 'app', read_only: false });
+
+  const list = await send(proxy, 'GET', '/api/mounts/mounts');
+  const english = await send(proxy, 'GET', '/api/mounts/mounts', { headers: { 'accept-language': 'en' } });
+  const fetched = await send(proxy, 'GET', '/api/mounts/mount/u1/ws1');
+  const missing = await send(proxy, 'GET', '/api/mounts/mount/u1/nope');
+  const invalid = await send(proxy, 'GET', '/api/mounts/mount/u1/bad%20id');
+  assert.equal(monitor.requests.length, 0, 'no read reaches the monitor');
+
+  assert.equal(list.status, 200);
+  assert.equal(list.headers['cache-control'], 'no-store');
+  assert.deepEqual(list.body.data, { revision: 1, mounts: (await store.read()).mounts });
+  assert.match(list.body.message, /[\u4e00-\u9fff]/);
+  assert.deepEqual(english.body.data, list.body.data);
+  assert.doesNotMatch(english.body.message, /[\u4e00-\u9fff]/);
+  assert.equal(fetched.status, 200);
+  assert.equal(fetched.body.data.mount.description, 'app');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.code, 'MOUNT_NOT_FOUND');
+  assert.equal(invalid.status, 400);
+  assert.equal(invalid.body.code, 'INVALID_WORKSPACE_ID');
+
+  // Changes still go to the monitor.
+  await sendJson(proxy, 'POST', '/api/mounts/mount', mountBody);
+  assert.deepEqual(monitor.requests.map((request) => `${request.method} ${request.url}`), ['POST /api/mounts']);
+});
+
+test('fallback reads need the proxy token', async (t) => {
+  const monitor = await fakeMonitor(t);
+  const { store } = await tempStore(t);
+  const proxy = await startProxy(t, {
+    monitorApi: monitor.api,
+    proxyToken: 'proxy-secret-1',
+    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' },
+  });
+  const denied = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(denied.status, 401);
+  const allowed = await send(proxy, 'GET', '/api/mounts/mounts', { headers: { authorization: 'Bearer proxy-secret-1' } });
+  assert.equal(allowed.status, 200);
+  assert.deepEqual(monitor.requests, []);
+});
+
+test('serveReads false forwards reads', async (t) => {
+  const monitor = await fakeMonitor(t);
+  const { store } = await tempStore(t);
+  const proxy = await startProxy(t, {
+    monitorApi: monitor.api,
+    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace', serveReads: false },
+  });
+  await send(proxy, 'GET', '/api/mounts/mounts');
+  await send(proxy, 'GET', '/api/mounts/mount/u1/ws1');
+  assert.deepEqual(monitor.requests.map((request) => `${request.method} ${request.url}`), ['GET /api/mounts', 'GET /api/mounts/u1/ws1']);
+});
+
 test('fallback delete removes', async (t) => {
   const { proxy, store } = await fallbackProxy(t);
   await store.upsert({ ...mountBody, container_path: '/workspace/u1/ws1', description: '', read_only: false });
@@ -699,7 +757,8 @@ test('timeout does not fall back', async (t) => {
   const proxy = await startProxy(t, {
     monitorApi: monitor.api,
     timeoutMs: 300,
-    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' },
+    // Reads are forwarded here, so that the list shows that a read times out without falling back too.
+    fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace', serveReads: false },
   });
 
   const post = await sendJson(proxy, 'POST', '/api/mounts/mount', mountBody, { 'accept-language': 'en' });
@@ -827,7 +886,7 @@ test('close leaves a caller agent open', async (t) => {
 /** Variables the proxy reads; removed from the inherited environment so each test sets its own. */
 const PROXY_VARIABLES = [
   'PORT', 'HOST', 'MONITOR_API', 'MONITOR_API_FALLBACK', 'MONITOR_TOKEN', 'MONITOR_TIMEOUT_MS', 'LANGUAGE', 'LOG_LEVEL',
-  'WORKSPACE_ROOT', 'MOUNT_DATA_FILE', 'HOST_PATH_ALLOW', 'HOST_PATH_DENY', 'HOST_PATH_STYLE',
+  'WORKSPACE_ROOT', 'MOUNT_DATA_FILE', 'HOST_PATH_ALLOW', 'HOST_PATH_DENY', 'HOST_PATH_STYLE', 'PROXY_STORE_READS',
 ];
 
 /** Runs the proxy against a monitor that responds after 500 ms, sends SIGTERM while a request is in flight, and returns the outcome. */
@@ -879,21 +938,29 @@ test('proxy rejects invalid port at start', { timeout: 10_000 }, async (t) => {
   assert.match(lines[0]!, /\bPORT\b/);
 });
 
-test('proxy rejects invalid path style', { timeout: 10_000 }, async (t) => {
-  const folder = await mkdtemp(join(tmpdir(), 'mount-core-proxy-'));
-  t.after(() => rm(folder, { recursive: true, force: true }));
-  const child = spawnServer(t, 'servers/dev-proxy/main.ts', PROXY_VARIABLES, {
-    PORT: String(await freePort()),
-    HOST: '127.0.0.1',
-    MONITOR_API: await closedMonitorApi(),
-    MONITOR_API_FALLBACK: '1',
-    MOUNT_DATA_FILE: join(folder, 'mounts.json'),
-    HOST_PATH_STYLE: 'windws',
+/** Settings of the fallback that stop the proxy at start, each with the variable its one stderr line must name. */
+const invalidFallbackSettings = [
+  { name: 'path style', variable: 'HOST_PATH_STYLE', value: 'windws' },
+  { name: 'store reads flag', variable: 'PROXY_STORE_READS', value: 'sometimes' },
+];
+
+for (const setting of invalidFallbackSettings) {
+  test(`proxy rejects invalid ${setting.name}`, { timeout: 10_000 }, async (t) => {
+    const folder = await mkdtemp(join(tmpdir(), 'mount-core-proxy-'));
+    t.after(() => rm(folder, { recursive: true, force: true }));
+    const child = spawnServer(t, 'servers/dev-proxy/main.ts', PROXY_VARIABLES, {
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      MONITOR_API: await closedMonitorApi(),
+      MONITOR_API_FALLBACK: '1',
+      MOUNT_DATA_FILE: join(folder, 'mounts.json'),
+      [setting.variable]: setting.value,
+    });
+    const stderr = collect(child.stderr);
+    const [code] = await once(child, 'exit');
+    assert.notEqual(code, 0);
+    const lines = stderr().trim().split('\n');
+    assert.equal(lines.length, 1, stderr());
+    assert.match(lines[0]!, new RegExp(`\\b${setting.variable}\\b`));
   });
-  const stderr = collect(child.stderr);
-  const [code] = await once(child, 'exit');
-  assert.notEqual(code, 0);
-  const lines = stderr().trim().split('\n');
-  assert.equal(lines.length, 1, stderr());
-  assert.match(lines[0]!, /\bHOST_PATH_STYLE\b/);
-});
+}

@@ -38,7 +38,7 @@ export class DockerClient {
   readonly #transport: EngineTransport;
   #negotiation: Promise<string> | undefined;
 
-  /** Checks `options` (ConfigError on the first invalid one) and prepares the pool; connects on first use. */
+  /** Checks `options` (ConfigError on the first invalid one) and prepares the keep-alive Agent; connects on first use. */
   constructor(options: DockerClientOptions = {}) {
     this.#options = resolveDockerClientOptions(options);
     this.#transport = new EngineTransport(this.#options.host, this.#options.hostValue, this.#options.timeoutMs);
@@ -216,7 +216,10 @@ export class DockerClient {
     return this.#events(query, options.signal);
   }
 
-  /** Aborts open event streams and closes the connection pool. */
+  /**
+   * Aborts open event streams, waits for requests in flight, then closes
+   * every connection. Calls made after close() reject with DOCKER_UNAVAILABLE.
+   */
   async close(): Promise<void> {
     await this.#transport.close();
   }

@@ -1,7 +1,7 @@
 /**
- * Mapping of socket and timeout errors from undici and node:net to
- * DockerUnavailableError and EngineTimeoutError, with the original error kept
- * as `cause`.
+ * Mapping of node:http and node:net socket errors, and of the transport's own
+ * timeouts, to DockerUnavailableError and EngineTimeoutError, with the
+ * original error kept as `cause`.
  */
 import { DockerUnavailableError, EngineTimeoutError, MountCoreError } from '../errors.js';
 
@@ -9,10 +9,7 @@ import { DockerUnavailableError, EngineTimeoutError, MountCoreError } from '../e
 const CONNECTION_ERROR_CODES = new Set([
   'ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTSOCK',
   'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',
 ]);
-
-const TIMEOUT_ERROR_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 export interface FailureContext {
   request: { method: string; path: string };
@@ -27,14 +24,14 @@ export interface FailureContext {
 export function toEngineFailure(error: unknown, context: FailureContext): Error {
   if (error instanceof MountCoreError) return error;
   const { request, timedOut, timeoutMs, hostValue } = context;
-  const codes = errorCodes(error);
-
-  if (timedOut || codes.some((code) => TIMEOUT_ERROR_CODES.has(code))) {
+  if (timedOut) {
     return new EngineTimeoutError(`Docker Engine request ${request.method} ${request.path} timed out after ${timeoutMs} ms`, {
       details: { method: request.method, path: request.path, timeout_ms: timeoutMs, docker_host: hostValue },
       cause: error,
     });
   }
+
+  const codes = errorCodes(error);
   if (codes.some((code) => CONNECTION_ERROR_CODES.has(code))) {
     const reason = error instanceof Error ? error.message : String(error);
     return new DockerUnavailableError(
@@ -43,6 +40,13 @@ export function toEngineFailure(error: unknown, context: FailureContext): Error 
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Returns the DockerUnavailableError for a request made after close(), because a closed client no longer reaches the daemon. */
+export function closedClientError(request: { method: string; path: string }, hostValue: string): DockerUnavailableError {
+  return new DockerUnavailableError(`Docker Engine client for ${hostValue} is closed (${request.method} ${request.path}); create a new DockerClient`, {
+    details: { docker_host: hostValue, method: request.method, path: request.path },
+  });
 }
 
 /** Collects `code` from an error, its cause and the members of an AggregateError. */

@@ -1,14 +1,13 @@
 /**
- * HTTP/1.1 to the Docker daemon over one keep-alive undici Pool: timeouts,
- * JSON bodies, capped error bodies, the mapping of failures to mount-core
- * errors, and one diagnostics message per request.
+ * HTTP/1.1 to the Docker daemon with node:http over one keep-alive Agent:
+ * timeouts, JSON bodies, capped error bodies, the mapping of failures to
+ * mount-core errors, and one diagnostics message per request.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import { Pool } from 'undici';
+import { Agent, request as sendHttpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { EngineError, MountCoreError } from '../errors.js';
 import { publishEngineRequest } from './diagnostics.js';
 import type { DockerHost } from './docker-host.js';
-import { toEngineFailure } from './failures.js';
+import { closedClientError, toEngineFailure } from './failures.js';
 import { daemonMessageOf, ERROR_BODY_LIMIT, parseBody, readCapped } from './response-body.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'DELETE';
@@ -44,15 +43,52 @@ export interface EngineStream {
   signal: AbortSignal;
 }
 
+/** Errors by which a reused keep-alive socket shows that the daemon closed it before the request arrived. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+/** Address that the sockets connect to, and the Host header that names it. */
+interface ConnectTarget {
+  /** Unix socket path; undefined for TCP. */
+  socketPath: string | undefined;
+  /** TCP host name or address, without IPv6 brackets. */
+  host: string;
+  port: number;
+  hostHeader: string;
+}
+
+/** State of one call across its attempts, shared with the timeout and cancel callbacks. */
+interface Exchange {
+  current: ClientRequest | undefined;
+  /** Set by the total timeout before it destroys the request. */
+  timedOut: boolean;
+  /** Set when the caller's signal or close() ended an event stream. */
+  cancelled: boolean;
+}
+
 export class EngineTransport {
-  readonly #pool: Pool;
+  readonly #agent: Agent;
+  readonly #target: ConnectTarget;
+  /** Headers of a request without a body, shared because node:http only reads them. */
+  readonly #plainHeaders: OutgoingHttpHeaders;
   readonly #hostValue: string;
   readonly #timeoutMs: number;
-  /** Open streams, aborted by close() because Pool.close() waits for them otherwise. */
+  /** Open streams, aborted by close(). */
   readonly #streams = new Set<AbortController>();
+  /** Calls of request() that have not settled, which close() waits for. */
+  #inFlight = 0;
+  #onDrained: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(host: DockerHost, hostValue: string, timeoutMs: number) {
-    this.#pool = host.kind === 'unix' ? new Pool(host.origin, { connect: { socketPath: host.socketPath } }) : new Pool(host.origin);
+    // Idle sockets stay open until the daemon closes them, and the Agent drops a
+    // socket once that close arrives. Docker 20.10 and 26.1 kept an idle
+    // connection open for at least 90 s. The Agent's `timeout` option would
+    // close idle sockets sooner, but it arms a socket timer that every read
+    // and write refreshes: about 7 µs more CPU per inspect, 13 %, against
+    // bench/children/stub-engine.ts (Node 20, 2 shared cores).
+    this.#agent = new Agent({ keepAlive: true });
+    this.#target = connectTarget(host);
+    this.#plainHeaders = { host: this.#target.hostHeader };
     this.#hostValue = hostValue;
     this.#timeoutMs = timeoutMs;
   }
@@ -61,40 +97,31 @@ export class EngineTransport {
   async request(request: EngineRequest): Promise<EngineResponse> {
     const timeoutMs = request.timeoutMs ?? this.#timeoutMs;
     const started = performance.now();
-    const controller = new AbortController();
-    let timedOut = false;
-    // undici 7 checks headersTimeout and bodyTimeout with about 1 s resolution, and
-    // bodyTimeout bounds only the gap between chunks, so this timer enforces the total.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
+    const exchange: Exchange = { current: undefined, timedOut: false, cancelled: false };
+    // One timer bounds the whole call, retry and body included.
+    const timer = setTimeout(expire, timeoutMs, exchange);
     let status: number | undefined;
     let failure: Error | undefined;
+    this.#inFlight += 1;
 
     try {
-      const response = await this.#pool.request({
-        method: request.method,
-        path: request.path + queryString(request.query),
-        headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
-        body: request.body === undefined ? null : JSON.stringify(request.body),
-        signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      status = response.statusCode;
+      if (this.#closing !== undefined) throw closedClientError(request, this.#hostValue);
+      const response = await this.#send(request, exchange);
+      status = response.statusCode ?? 0;
 
       if (isSuccess(status) || request.acceptStatus?.includes(status)) {
-        const text = await response.body.text();
+        const text = await readText(response);
         return { status, headers: response.headers, body: parseBody(text, response.headers, request) };
       }
-      const text = await readCapped(response.body, ERROR_BODY_LIMIT);
+      const text = await readCapped(response, ERROR_BODY_LIMIT);
       throw new EngineError(status, request.method, request.path, daemonMessageOf(text, status));
     } catch (error) {
-      failure = this.#toEngineFailure(error, request, timedOut, timeoutMs);
+      failure = this.#toEngineFailure(error, request, exchange.timedOut, timeoutMs);
       throw failure;
     } finally {
       clearTimeout(timer);
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) this.#onDrained?.();
       publishEngineRequest({ method: request.method, path: request.path, status, durationMs: performance.now() - started, error: failure });
     }
   }
@@ -106,9 +133,12 @@ export class EngineTransport {
    * undefined when `signal` or close() aborts the request before its headers.
    */
   async openStream(request: EngineRequest, signal?: AbortSignal): Promise<EngineStream | undefined> {
+    if (signal?.aborted) return undefined;
     const timeoutMs = request.timeoutMs ?? this.#timeoutMs;
     const started = performance.now();
+    const exchange: Exchange = { current: undefined, timedOut: false, cancelled: false };
     const controller = new AbortController();
+    controller.signal.addEventListener('abort', () => cancel(exchange), { once: true });
     const abortFromCaller = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', abortFromCaller, { once: true });
     this.#streams.add(controller);
@@ -116,35 +146,25 @@ export class EngineTransport {
       signal?.removeEventListener('abort', abortFromCaller);
       this.#streams.delete(controller);
     };
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
+    const timer = setTimeout(expire, timeoutMs, exchange);
     let status: number | undefined;
     let failure: Error | undefined;
 
     try {
-      if (signal?.aborted) controller.abort(signal.reason);
-      const response = await this.#pool.request({
-        method: request.method,
-        path: request.path + queryString(request.query),
-        signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: 0,
-      });
-      status = response.statusCode;
+      if (this.#closing !== undefined) throw closedClientError(request, this.#hostValue);
+      const response = await this.#send(request, exchange);
+      status = response.statusCode ?? 0;
       if (!isSuccess(status)) {
-        const text = await readCapped(response.body, ERROR_BODY_LIMIT);
+        const text = await readCapped(response, ERROR_BODY_LIMIT);
         throw new EngineError(status, request.method, request.path, daemonMessageOf(text, status));
       }
       clearTimeout(timer);
-      response.body.once('close', release);
-      return { status, headers: response.headers, body: response.body, signal: controller.signal };
+      response.once('close', release);
+      return { status, headers: response.headers, body: response, signal: controller.signal };
     } catch (error) {
       release();
-      if (controller.signal.aborted && !timedOut && !(error instanceof MountCoreError)) return undefined;
-      failure = this.#toEngineFailure(error, request, timedOut, timeoutMs);
+      if (exchange.cancelled && !exchange.timedOut && !(error instanceof MountCoreError)) return undefined;
+      failure = this.#toEngineFailure(error, request, exchange.timedOut, timeoutMs);
       throw failure;
     } finally {
       clearTimeout(timer);
@@ -157,16 +177,137 @@ export class EngineTransport {
     return this.#toEngineFailure(error, request, false, request.timeoutMs ?? this.#timeoutMs);
   }
 
+  /**
+   * Aborts open streams, rejects new requests with DockerUnavailableError,
+   * waits for requests in flight to finish, then closes every socket.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    for (const controller of this.#streams) controller.abort();
+    this.#streams.clear();
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onDrained = resolve;
+      });
+    }
+    this.#agent.destroy();
+  }
+
   #toEngineFailure(error: unknown, request: EngineRequest, timedOut: boolean, timeoutMs: number): Error {
     return toEngineFailure(error, { request, timedOut, timeoutMs, hostValue: this.#hostValue });
   }
 
-  /** Aborts open streams and closes the pool once other requests have finished. */
-  async close(): Promise<void> {
-    for (const controller of this.#streams) controller.abort();
-    this.#streams.clear();
-    await this.#pool.close();
+  /**
+   * Builds the options of node:http's request(). They are written out as one
+   * literal, with the Host header given, because an object spread here or a
+   * Host header that node:http derives itself each added several
+   * microseconds of CPU to every request (Node 20, against
+   * bench/children/stub-engine.ts).
+   */
+  #requestOptions(request: EngineRequest, payload: string | undefined): RequestOptions {
+    const { socketPath, host, port, hostHeader } = this.#target;
+    const path = request.path + queryString(request.query);
+    const headers = payload === undefined
+      ? this.#plainHeaders
+      : { host: hostHeader, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    if (socketPath !== undefined) return { socketPath, agent: this.#agent, method: request.method, path, headers };
+    return { host, port, agent: this.#agent, method: request.method, path, headers };
   }
+
+  /**
+   * Sends `request` and resolves with the response once its headers arrive. A
+   * GET or HEAD that fails with a reset on a reused keep-alive socket before
+   * any response is sent once more, because the daemon closed that idle
+   * socket before the request reached it. Other methods are never resent, as
+   * the daemon may have acted on them.
+   */
+  #send(request: EngineRequest, exchange: Exchange): Promise<IncomingMessage> {
+    const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const options = this.#requestOptions(request, payload);
+    const mayRetry = request.method === 'GET' || request.method === 'HEAD';
+
+    return new Promise((resolve, reject) => {
+      sendAttempt(options, payload, exchange, mayRetry, resolve, reject);
+    });
+  }
+}
+
+/**
+ * Sends one attempt of a request. When `mayRetry` is true and a reused
+ * socket fails with a reset before any response, sends the request once more
+ * with `mayRetry` false. A module function rather than a closure, because it
+ * runs for every request.
+ */
+function sendAttempt(
+  options: RequestOptions,
+  payload: string | undefined,
+  exchange: Exchange,
+  mayRetry: boolean,
+  resolve: (response: IncomingMessage) => void,
+  reject: (error: unknown) => void,
+): void {
+  let outgoing: ClientRequest;
+  try {
+    outgoing = sendHttpRequest(options);
+  } catch (error) {
+    reject(error);
+    return;
+  }
+  exchange.current = outgoing;
+  let settled = false;
+  outgoing.on('response', (response) => {
+    settled = true;
+    resolve(response);
+  });
+  // Stays attached after the first error, since a socket can report more than one.
+  outgoing.on('error', (error) => {
+    if (settled) return;
+    settled = true;
+    if (mayRetry && outgoing.reusedSocket && !exchange.timedOut && !exchange.cancelled && isStaleSocketError(error)) {
+      sendAttempt(options, payload, exchange, false, resolve, reject);
+    } else {
+      reject(error);
+    }
+  });
+  outgoing.end(payload);
+}
+
+/** Marks `exchange` as timed out and destroys its request on the wire, when the total timeout fires. */
+function expire(exchange: Exchange): void {
+  exchange.timedOut = true;
+  exchange.current?.destroy();
+}
+
+function cancel(exchange: Exchange): void {
+  exchange.cancelled = true;
+  exchange.current?.destroy();
+}
+
+function connectTarget(host: DockerHost): ConnectTarget {
+  const url = new URL(host.origin);
+  // URL keeps the brackets of an IPv6 host, which node:http expects without them in `host`.
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  // url.host leaves out port 80, as a Host header does.
+  return { socketPath: host.kind === 'unix' ? host.socketPath : undefined, host: hostname, port: Number(url.port || 80), hostHeader: url.host };
+}
+
+function isStaleSocketError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && STALE_SOCKET_CODES.has(code);
+}
+
+/** Reads a whole response body as UTF-8 text. Rejects when the connection ends before the body does. */
+function readText(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    response.on('error', reject);
+  });
 }
 
 function isSuccess(status: number): boolean {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -22,6 +22,8 @@ interface FakeRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Number of the connection the request arrived on, counted from 1. */
+  connection: number;
 }
 
 type Route = (request: FakeRequest, response: ServerResponse) => void | Promise<void>;
@@ -47,15 +49,20 @@ async function listen(server: Server, where: 'unix' | 'tcp', t: TestContext): Pr
 /** Starts a fake engine that records every request and hands it to `route`. */
 async function fakeEngine(t: TestContext, route: Route, where: 'unix' | 'tcp' = 'unix'): Promise<FakeEngine> {
   const requests: FakeRequest[] = [];
+  const connections = new WeakMap<Socket, number>();
   const server = createServer((incoming, response) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
-      const request = { method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const body = Buffer.concat(chunks).toString('utf8');
+      const connection = connections.get(incoming.socket) ?? 0;
+      const request = { method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers, body, connection };
       requests.push(request);
       void route(request, response);
     });
   });
+  let connectionCount = 0;
+  server.on('connection', (socket: Socket) => connections.set(socket, ++connectionCount));
   const host = await listen(server, where, t);
   t.after(async () => {
     server.closeAllConnections();
@@ -222,6 +229,27 @@ test('hung body times out', async (t) => {
   const docker = client(t, { host: engine.host, timeoutMs: 200 });
   const error = await rejection(docker.containerInspect({ id: 'abc' }));
   assert.equal(error.code, 'ENGINE_TIMEOUT');
+  // A timeout is never retried, even for a GET.
+  assert.deepEqual(paths(engine), ['GET /_ping', 'GET /v1.45/containers/abc/json']);
+});
+
+test('slow body hits the total timeout', async (t) => {
+  const engine = await fakeEngine(t, withPing('1.45', (_request, response) => {
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.write('[');
+    // A byte every 50 ms keeps the connection busy, so only a limit on the whole request fires.
+    const trickle = setInterval(() => response.write(' '), 50);
+    response.on('close', () => clearInterval(trickle));
+  }));
+  const docker = client(t, { host: engine.host, timeoutMs: 300 });
+  await docker.apiVersion();
+  const started = Date.now();
+  const error = await rejection(docker.containerList());
+  const elapsed = Date.now() - started;
+  assert.equal(error.code, 'ENGINE_TIMEOUT');
+  assert.equal(error.details.timeout_ms, 300);
+  assert.ok(elapsed >= 290, `failed after ${elapsed} ms, before the timeout`);
+  assert.ok(elapsed < 2000, `took ${elapsed} ms`);
 });
 
 test('json error body gives engine error fields', async (t) => {
@@ -327,6 +355,93 @@ test('socket closed before response is docker unavailable', async (t) => {
   const error = await rejection(docker.containerStart({ id: 'abc' }));
   assert.equal(error.code, 'DOCKER_UNAVAILABLE');
   assert.ok(error.cause !== undefined);
+});
+
+/** Passes requests to `route`, except that the first `count` requests for `url` get their socket destroyed without a response. */
+function resetting(url: string, count: number, route: Route): Route {
+  let resets = 0;
+  return (request, response) => {
+    if (request.url === url && resets < count) {
+      resets += 1;
+      response.socket?.destroy();
+      return;
+    }
+    return route(request, response);
+  };
+}
+
+test('get retried on reset reused socket', async (t) => {
+  const engine = await fakeEngine(t, withPing('1.45', resetting('/v1.45/info', 1, (_request, response) => json(response, 200, { ID: 'engine' }))));
+  const docker = client(t, { host: engine.host });
+  assert.deepEqual(await docker.info(), { ID: 'engine' });
+  assert.deepEqual(engine.requests.map((request) => `${request.url} on ${request.connection}`), [
+    '/_ping on 1',
+    '/v1.45/info on 1',
+    '/v1.45/info on 2',
+  ]);
+});
+
+test('head retried on reset reused socket', async (t) => {
+  const stat = Buffer.from(JSON.stringify({ name: 'x', size: 1, mode: 0o644, mtime: '2024-01-01T00:00:00Z', linkTarget: '' })).toString('base64');
+  const engine = await fakeEngine(t, withPing('1.45', resetting('/v1.45/containers/abc/archive?path=%2Fx', 1, (_request, response) => {
+    response.writeHead(200, { 'X-Docker-Container-Path-Stat': stat });
+    response.end();
+  })));
+  const docker = client(t, { host: engine.host });
+  assert.equal((await docker.containerArchiveStat({ id: 'abc', path: '/x' })).size, 1);
+  assert.deepEqual(paths(engine).slice(1), ['HEAD /v1.45/containers/abc/archive?path=%2Fx', 'HEAD /v1.45/containers/abc/archive?path=%2Fx']);
+});
+
+test('get retried only once', async (t) => {
+  let resetsLeft = 0;
+  const engine = await fakeEngine(t, withPing('1.45', (_request, response) => {
+    if (resetsLeft > 0) {
+      resetsLeft -= 1;
+      response.socket?.destroy();
+      return;
+    }
+    json(response, 200, {});
+  }));
+  const docker = client(t, { host: engine.host });
+  await docker.apiVersion();
+  // Two concurrent requests leave two idle keep-alive sockets, so the retry also lands on a reused one.
+  await Promise.all([docker.info(), docker.info()]);
+  resetsLeft = 2;
+  const error = await rejection(docker.info());
+  assert.equal(error.code, 'DOCKER_UNAVAILABLE');
+  assert.equal(error.details.cause_code, 'ECONNRESET');
+  const attempts = engine.requests.slice(3);
+  assert.deepEqual(attempts.map((request) => request.url), ['/v1.45/info', '/v1.45/info']);
+  assert.deepEqual(attempts.map((request) => request.connection).sort(), [1, 2]);
+});
+
+test('reset on a new socket is not retried', async (t) => {
+  const engine = await fakeEngine(t, resetting('/_ping', 1, withPing('1.45')));
+  const docker = client(t, { host: engine.host });
+  const error = await rejection(docker.ping());
+  assert.equal(error.code, 'DOCKER_UNAVAILABLE');
+  assert.deepEqual(paths(engine), ['GET /_ping']);
+});
+
+test('post and delete not retried on reset', async (t) => {
+  const engine = await fakeEngine(t, withPing('1.45', (request, response) => {
+    if (request.url.endsWith('/info')) return json(response, 200, {});
+    response.socket?.destroy();
+  }));
+  const docker = client(t, { host: engine.host });
+  await docker.info();
+  const started = await rejection(docker.containerStart({ id: 'abc' }));
+  assert.equal(started.code, 'DOCKER_UNAVAILABLE');
+  await docker.info();
+  const removed = await rejection(docker.containerRemove({ id: 'abc' }));
+  assert.equal(removed.code, 'DOCKER_UNAVAILABLE');
+  assert.deepEqual(engine.requests.map((request) => `${request.method} ${request.url} on ${request.connection}`), [
+    'GET /_ping on 1',
+    'GET /v1.45/info on 1',
+    'POST /v1.45/containers/abc/start on 1',
+    'GET /v1.45/info on 2',
+    'DELETE /v1.45/containers/abc on 2',
+  ]);
 });
 
 test('start and stop 304 are idempotent', async (t) => {
@@ -521,9 +636,8 @@ test('events have no idle timeout', async (t) => {
   const engine = await fakeEngine(t, withPing('1.45', async (_request, response) => {
     response.writeHead(200, { 'Content-Type': 'application/json' });
     response.flushHeaders();
-    // undici 7 fires its body timeout with about 1 s resolution (a 150 ms limit fired after
-    // about 1 s here), so the gap must exceed a second to prove that no limit applies.
-    await delay(1500);
+    // The gap is four times the client timeout, so any limit on the body would fire first.
+    await delay(600);
     response.end(`${JSON.stringify(event)}\n`);
   }));
   const docker = client(t, { host: engine.host, timeoutMs: 150 });
@@ -589,6 +703,42 @@ test('close ends an open event stream', async (t) => {
     setTimeout(() => void docker.close(), 20);
   }
   assert.deepEqual(received, [first]);
+});
+
+test('close lets a request in flight finish', async (t) => {
+  let received = (): void => undefined;
+  const arrived = new Promise<void>((resolve) => {
+    received = resolve;
+  });
+  const engine = await fakeEngine(t, withPing('1.45', async (_request, response) => {
+    received();
+    await delay(300);
+    json(response, 200, { ID: 'engine' });
+  }));
+  const docker = new DockerClient({ host: engine.host });
+  await docker.apiVersion();
+
+  const info = docker.info();
+  await arrived;
+  let closeDone = false;
+  const closed = docker.close().then(() => {
+    closeDone = true;
+  });
+  const late = await rejection(docker.containerList());
+  assert.equal(late.code, 'DOCKER_UNAVAILABLE');
+  await delay(100);
+  assert.equal(closeDone, false, 'close() resolved while the daemon still held the response');
+
+  assert.deepEqual(await info, { ID: 'engine' });
+  await closed;
+  assert.deepEqual(paths(engine), ['GET /_ping', 'GET /v1.45/info']);
+  // close() destroys the keep-alive sockets, so every connection on the server ends.
+  let open = -1;
+  for (let wait = 0; wait < 100 && open !== 0; wait++) {
+    await delay(10);
+    open = await new Promise<number>((resolve, reject) => engine.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  }
+  assert.equal(open, 0);
 });
 
 test('events error status is an engine error', async (t) => {

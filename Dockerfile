@@ -13,7 +13,6 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS=--max-semi-space-size=1
 COPY package.json ./
 COPY node_modules/yaml ./node_modules/yaml
-COPY node_modules/undici ./node_modules/undici
 COPY dist/lib ./dist/lib
 COPY dist/servers ./dist/servers
 CMD ["node", "dist/servers/monitor/main.js"]

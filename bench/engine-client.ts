@@ -18,6 +18,7 @@ import { DockerClient } from '../lib/index.js';
 import { parseBenchArgs } from './lib/args.js';
 import { benchName, openEngine, removeBenchContainers, runSleeper } from './lib/engine.js';
 import { startProcess, stopProcess, type StartedProcess } from './lib/process.js';
+import { rawInspectPool } from './lib/raw-inspect.js';
 import { Recorder } from './lib/report.js';
 
 type Inspect = () => Promise<unknown>;
@@ -61,12 +62,14 @@ async function compareClients(recorder: Recorder, options: { socketPath: string;
   const ours = new DockerClient({ host: `unix://${socketPath}` });
   const dockerode = new Docker({ socketPath });
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const version = await ours.apiVersion();
+  const raw = rawInspectPool(socketPath, `/v${version}/containers/${id}/json`, 16);
   try {
-    const version = await ours.apiVersion();
     const clients: Array<[string, string, Inspect]> = [
       ['ours', 'mount-core DockerClient', () => ours.containerInspect({ id })],
       ['dockerode', 'dockerode', () => dockerode.getContainer(id).inspect()],
       ['http', 'node:http with a keep-alive Agent', httpInspect(socketPath, `/v${version}/containers/${id}/json`, agent)],
+      ['raw', 'least possible client: raw socket, request bytes built once, no timeouts (bench/lib/raw-inspect.ts)', raw.inspect],
     ];
     for (const concurrency of [1, 16]) {
       const samples = new Map<string, number[]>(clients.map(([key]) => [key, []]));
@@ -81,6 +84,7 @@ async function compareClients(recorder: Recorder, options: { socketPath: string;
   } finally {
     await ours.close();
     agent.destroy();
+    raw.close();
   }
 }
 

@@ -9,6 +9,8 @@ import { DockerUnavailableError, EngineTimeoutError, MountCoreError } from '../e
 const CONNECTION_ERROR_CODES = new Set([
   'ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTSOCK',
   'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
+  // A response that breaks HTTP/1.1 framing (lib/docker/http1.ts): the socket does not speak the Engine API.
+  'EPROTO',
 ]);
 
 export interface FailureContext {

@@ -1,13 +1,15 @@
 /**
- * HTTP/1.1 to the Docker daemon with node:http over one keep-alive Agent:
- * timeouts, JSON bodies, capped error bodies, the mapping of failures to
- * mount-core errors, and one diagnostics message per request.
+ * HTTP/1.1 to the Docker daemon: request and response calls through the
+ * small client in http1.ts, streams (GET /events) with node:http over one
+ * keep-alive Agent. Both have timeouts, capped error bodies, the mapping of
+ * failures to mount-core errors, and one diagnostics message per request.
  */
 import { Agent, request as sendHttpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { EngineError, MountCoreError } from '../errors.js';
 import { publishEngineRequest } from './diagnostics.js';
 import type { DockerHost } from './docker-host.js';
 import { closedClientError, toEngineFailure } from './failures.js';
+import { Http1Pool, type Http1Exchange } from './http1.js';
 import { daemonMessageOf, ERROR_BODY_LIMIT, parseBody, readCapped } from './response-body.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'DELETE';
@@ -66,6 +68,7 @@ interface Exchange {
 }
 
 export class EngineTransport {
+  readonly #pool: Http1Pool;
   readonly #agent: Agent;
   readonly #target: ConnectTarget;
   /** Headers of a request without a body, shared because node:http only reads them. */
@@ -88,6 +91,7 @@ export class EngineTransport {
     // bench/children/stub-engine.ts (Node 20, 2 shared cores).
     this.#agent = new Agent({ keepAlive: true });
     this.#target = connectTarget(host);
+    this.#pool = new Http1Pool(this.#target);
     this.#plainHeaders = { host: this.#target.hostHeader };
     this.#hostValue = hostValue;
     this.#timeoutMs = timeoutMs;
@@ -97,23 +101,22 @@ export class EngineTransport {
   async request(request: EngineRequest): Promise<EngineResponse> {
     const timeoutMs = request.timeoutMs ?? this.#timeoutMs;
     const started = performance.now();
-    const exchange: Exchange = { current: undefined, timedOut: false, cancelled: false };
+    const exchange: Http1Exchange = { timedOut: false, abort: undefined };
     // One timer bounds the whole call, retry and body included.
-    const timer = setTimeout(expire, timeoutMs, exchange);
+    const timer = setTimeout(expireCall, timeoutMs, exchange);
     let status: number | undefined;
     let failure: Error | undefined;
     this.#inFlight += 1;
 
     try {
       if (this.#closing !== undefined) throw closedClientError(request, this.#hostValue);
-      const response = await this.#send(request, exchange);
-      status = response.statusCode ?? 0;
-
+      const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+      const response = await this.#pool.send(request.method, request.path + queryString(request.query), payload, ERROR_BODY_LIMIT, exchange);
+      status = response.status;
+      const text = response.body.toString('utf8');
       if (isSuccess(status) || request.acceptStatus?.includes(status)) {
-        const text = await readText(response);
         return { status, headers: response.headers, body: parseBody(text, response.headers, request) };
       }
-      const text = await readCapped(response, ERROR_BODY_LIMIT);
       throw new EngineError(status, request.method, request.path, daemonMessageOf(text, status));
     } catch (error) {
       failure = this.#toEngineFailure(error, request, exchange.timedOut, timeoutMs);
@@ -194,6 +197,7 @@ export class EngineTransport {
         this.#onDrained = resolve;
       });
     }
+    this.#pool.destroy();
     this.#agent.destroy();
   }
 
@@ -276,6 +280,12 @@ function sendAttempt(
   outgoing.end(payload);
 }
 
+/** Marks a request and response call as timed out and closes its connection, when the total timeout fires. */
+function expireCall(exchange: Http1Exchange): void {
+  exchange.timedOut = true;
+  exchange.abort?.();
+}
+
 /** Marks `exchange` as timed out and destroys its request on the wire, when the total timeout fires. */
 function expire(exchange: Exchange): void {
   exchange.timedOut = true;
@@ -298,16 +308,6 @@ function connectTarget(host: DockerHost): ConnectTarget {
 function isStaleSocketError(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code !== undefined && STALE_SOCKET_CODES.has(code);
-}
-
-/** Reads a whole response body as UTF-8 text. Rejects when the connection ends before the body does. */
-function readText(response: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    response.on('data', (chunk: Buffer) => chunks.push(chunk));
-    response.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    response.on('error', reject);
-  });
 }
 
 function isSuccess(status: number): boolean {

@@ -16,6 +16,8 @@ export class RawInspectConnection {
   readonly #request: Buffer;
   #buffer: Buffer = Buffer.alloc(0);
   #pending: { resolve: (value: unknown) => void; reject: (error: Error) => void } | undefined;
+  /** True once the socket closed, for example when a server dropped it after an idle timeout. */
+  closed = false;
 
   constructor(socketPath: string, path: string) {
     this.#request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
@@ -25,7 +27,10 @@ export class RawInspectConnection {
       this.#tryFinish();
     });
     this.#socket.on('error', (error) => this.#fail(error));
-    this.#socket.on('close', () => this.#fail(new Error('the daemon closed the connection')));
+    this.#socket.on('close', () => {
+      this.closed = true;
+      this.#fail(new Error('the daemon closed the connection'));
+    });
   }
 
   /** Sends the inspect and resolves with its parsed body. */
@@ -96,8 +101,13 @@ export function rawInspectPool(socketPath: string, path: string, count: number):
   const all = [...idle];
   return {
     async inspect() {
-      const connection = idle.pop();
+      let connection = idle.pop();
       if (!connection) throw new Error(`more than ${count} inspects in flight`);
+      // The stub daemon, a node:http server, closes connections left idle for 5 s between runs.
+      if (connection.closed) {
+        connection = new RawInspectConnection(socketPath, path);
+        all.push(connection);
+      }
       try {
         return await connection.inspect();
       } finally {

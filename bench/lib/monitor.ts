@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   checkHostPath, createHostPathPolicy, DockerClient, FileRecreateJournal, managedTargetTest, MountStore, Reconciler,
-  repairRecreate, syncComposeFile, type RecreateEngine,
+  prepareComposeFile, repairRecreate, syncComposeFile, type RecreateEngine,
 } from '../../lib/index.js';
 import { createLogger } from '../../servers/common/log.js';
 import { createMonitorHandler } from '../../servers/monitor/app.js';
@@ -89,6 +89,12 @@ export async function startMonitor(options: BenchMonitorOptions): Promise<BenchM
     repair: () => repairRecreate(engine, journal, config.devContainer),
     writeCompose: async (mounts) => {
       await syncComposeFile(config.composeFile, { service: config.devService, workspaceRoot: config.workspaceRoot, mounts });
+    },
+    prepareCompose: async (mounts) => {
+      const prepared = await prepareComposeFile(config.composeFile, { service: config.devService, workspaceRoot: config.workspaceRoot, mounts });
+      return async () => {
+        await prepared.commit();
+      };
     },
     recreate: { stopTimeoutSeconds: config.stopTimeoutSeconds, startTimeoutMs: config.startTimeoutMs, minUptimeMs: config.minUptimeMs },
   });

@@ -1,9 +1,22 @@
 /** The compose transform applied to a file on disk. */
-import { readFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { ComposeError, MountCoreError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { syncComposeMounts } from './sync.js';
-import type { ComposeFileSyncResult, ComposeSyncOptions } from './types.js';
+import type { ComposeFileSyncResult, ComposeSyncOptions, ComposeSyncResult } from './types.js';
+
+/** A sync computed ahead of time by prepareComposeFile, to be written later. */
+export interface PreparedComposeFile {
+  /** The result computed from the file as it was read. */
+  result: ComposeSyncResult;
+  /**
+   * Writes the prepared text when the file is unchanged since it was read
+   * (same inode, size, mtime and ctime), else syncs the file again from its
+   * current text. Resolves and throws like syncComposeFile.
+   */
+  commit(): Promise<ComposeFileSyncResult>;
+}
 
 /**
  * Reads `file`, syncs its managed entries with `options.mounts` and writes it back
@@ -17,6 +30,16 @@ import type { ComposeFileSyncResult, ComposeSyncOptions } from './types.js';
  * one sync at a time, and nothing guards against a person editing the file meanwhile.
  */
 export async function syncComposeFile(file: string, options: ComposeSyncOptions): Promise<ComposeFileSyncResult> {
+  return (await prepareComposeFile(file, options)).commit();
+}
+
+/**
+ * Reads `file` and computes its sync with `options.mounts` without writing
+ * it, so that the parse and edit can run ahead, while something slower
+ * happens, and commit() writes the result later. Throws like syncComposeFile.
+ */
+export async function prepareComposeFile(file: string, options: ComposeSyncOptions): Promise<PreparedComposeFile> {
+  const before = await statCompose(file);
   const source = decodeUtf8(file, await readCompose(file));
 
   let result;
@@ -29,13 +52,34 @@ export async function syncComposeFile(file: string, options: ComposeSyncOptions)
     throw error;
   }
 
-  if (!result.changed) return { ...result, wrote: false };
+  const prepared = result;
+  return {
+    result: prepared,
+    async commit() {
+      const now = await statCompose(file);
+      if (!sameFile(before, now)) return (await prepareComposeFile(file, options)).commit();
+      if (!prepared.changed) return { ...prepared, wrote: false };
+      try {
+        await writeFileAtomic(file, prepared.text);
+      } catch (error) {
+        throw ioError('write', file, error);
+      }
+      return { ...prepared, wrote: true };
+    },
+  };
+}
+
+async function statCompose(file: string): Promise<BigIntStats> {
   try {
-    await writeFileAtomic(file, result.text);
+    return await stat(file, { bigint: true });
   } catch (error) {
-    throw ioError('write', file, error);
+    throw ioError('read', file, error);
   }
-  return { ...result, wrote: true };
+}
+
+/** True when two stats of a path describe the same, unchanged file. */
+function sameFile(a: BigIntStats, b: BigIntStats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 async function readCompose(file: string): Promise<Uint8Array> {

@@ -32,6 +32,13 @@ export interface ReconcilerStore {
 /** Writes the applied managed mounts into the compose file; returns nothing or throws. */
 export type ComposeWriter = (mounts: MountSpec[]) => Promise<void>;
 
+/**
+ * Computes the compose file update for `mounts` ahead of time and returns a
+ * function that writes it, so that the parse and edit run while the
+ * container is stopped and started. Throws like ComposeWriter.
+ */
+export type ComposePreparer = (mounts: MountSpec[]) => Promise<() => Promise<void>>;
+
 export interface ReconcilerOptions {
   store: ReconcilerStore;
   engine: RecreateEngine;
@@ -40,6 +47,13 @@ export interface ReconcilerOptions {
   isManaged: ManagedTargetTest;
   /** Updates the compose file after a successful apply. Default: none. */
   writeCompose?: ComposeWriter;
+  /**
+   * Prepares the same update while a recreate stops and starts the
+   * container. When the apply ends with the prepared mounts, the prepared
+   * result is written instead of calling writeCompose. A failed preparation
+   * falls back to writeCompose. Default: none.
+   */
+  prepareCompose?: ComposePreparer;
   /** Checks a stored mount again before it is applied; a throw marks it failed. Default: none. */
   checkMount?: (mount: Mount) => void;
   journal?: RecreateJournal;
@@ -83,6 +97,12 @@ const engineUnreachable = (error: unknown): boolean => {
   const unreachable = (value: unknown) => hasCode(value, 'DOCKER_UNAVAILABLE') || hasCode(value, 'ENGINE_TIMEOUT');
   return unreachable(error) || (error instanceof RecreateError && unreachable(error.cause));
 };
+
+/** A compose update prepared during a recreate: the mounts it is for, and its write, or undefined when preparing failed. */
+interface PreparedCompose {
+  mounts: MountSpec[];
+  write: Promise<(() => Promise<void>) | undefined>;
+}
 
 const specOf = (m: MountSpec): MountSpec => ({ local_path: m.local_path, container_path: m.container_path, read_only: m.read_only });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -255,12 +275,18 @@ export class Reconciler {
     }
 
     mark('inspect');
+    // The dependents check of a recreate needs a list of all containers: request it beside the inspect.
+    // A rejection is seen by the recreate that awaits it; without a recreate it is dropped.
+    const containers = engine.containerList({ all: true });
+    containers.catch(() => undefined);
     const current = await engine.containerInspect({ id: this.options.container });
     const actual = managedMountsOf(current, isManaged);
     const result: OperationResult = { recreated: false, restarted: false, mounts_applied: 0, mounts_failed: 0, warnings: [] };
     // Recording the result and writing the compose file; once started (while a recreate removes the old container), it is not run again.
     let finishing: Promise<unknown> | undefined;
-    const finish = () => (finishing ??= this.finish(candidates, rejected, result, mark).then(() => undefined, (error: unknown) => error));
+    // The compose update prepared during the last recreate attempt, for the mounts it was prepared for.
+    let prepared: PreparedCompose | undefined;
+    const finish = () => (finishing ??= this.finish(candidates, rejected, result, mark, prepared).then(() => undefined, (error: unknown) => error));
 
     try {
       for (;;) {
@@ -284,6 +310,7 @@ export class Reconciler {
             container: current.Id,
             inspected: current,
             references: this.references,
+            containers,
             mounts: desired,
             isManaged,
             operationId: operation.id,
@@ -291,6 +318,9 @@ export class Reconciler {
             journal: this.options.journal,
             onStep: async (step, entry) => {
               mark(step);
+              if (step === 'stop-old' && this.options.prepareCompose) {
+                prepared = { mounts: desired, write: this.options.prepareCompose(desired).catch(() => undefined) };
+              }
               await this.options.recreate?.onStep?.(step, entry);
             },
             // The replacement runs with `desired`: record it while the old container is removed.
@@ -344,7 +374,13 @@ export class Reconciler {
    * as failed, and writes the compose file at the same time: both describe
    * the running container, so neither waits for the other.
    */
-  private async finish(candidates: Mount[], rejected: Map<Mount, MountFailure>, result: OperationResult, mark: (step: string) => void): Promise<void> {
+  private async finish(
+    candidates: Mount[],
+    rejected: Map<Mount, MountFailure>,
+    result: OperationResult,
+    mark: (step: string) => void,
+    prepared: PreparedCompose | undefined,
+  ): Promise<void> {
     mark('record');
     const recorded = this.options.store.recordApplyResult([
       ...candidates.map((m) => ({ spec: m, state: 'applied' as const })),
@@ -354,7 +390,12 @@ export class Reconciler {
     const { writeCompose } = this.options;
     if (writeCompose) {
       mark('write-compose');
-      composed = writeCompose(candidates.map(specOf)).catch((error: unknown) => {
+      const mounts = candidates.map(specOf);
+      const write = async (): Promise<void> => {
+        const preparedWrite = prepared && sameMounts(prepared.mounts, mounts) ? await prepared.write : undefined;
+        await (preparedWrite ? preparedWrite() : writeCompose(mounts));
+      };
+      composed = write().catch((error: unknown) => {
         result.compose_error = toFailure(error);
       });
     }

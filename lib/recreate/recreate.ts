@@ -32,7 +32,7 @@ import type { RecreateEngine } from './engine.js';
 import { toRecreateFailure, toRemoveOldFailure } from './failures.js';
 import type { JournalEntry, RecreateJournal, RestartPolicy } from './journal.js';
 import { MemoryRecreateJournal } from './journal.js';
-import { checkNoDependents, checkRecreatable, type ContainerReferenceCache } from './refusals.js';
+import { checkNoDependents, checkRecreatable, type ContainerReferenceCache, type ContainerSummaryLike } from './refusals.js';
 import { ignoreMissing, rollBack } from './rollback.js';
 import { buildReplacementSpec, managedMountsOf, sameMounts, type ManagedTargetTest } from './spec.js';
 import { waitUntilRunning } from './wait.js';
@@ -54,6 +54,12 @@ export interface RecreateOptions {
   inspected?: ContainerInspect;
   /** Remembers other containers' references between recreates, for the dependents check. Default: none. */
   references?: ContainerReferenceCache;
+  /**
+   * A list of all containers (`GET /containers/json?all=true`) that the
+   * caller requested just before this call, for the dependents check.
+   * Default: none, so the recreate lists them.
+   */
+  containers?: Promise<ContainerSummaryLike[]>;
   /** The managed mounts the replacement must have; every other mount is carried over. */
   mounts: MountSpec[];
   isManaged: ManagedTargetTest;
@@ -167,7 +173,7 @@ export async function recreateContainer(options: RecreateOptions): Promise<Recre
   checkRecreatable(old, options.selfContainerId);
   // Only reads run beside the dependents check, so a refusal still comes before any change.
   const [, apiVersion, image] = await Promise.all([
-    checkNoDependents(engine, old, options.references),
+    checkNoDependents(engine, old, options.references, options.containers),
     engine.apiVersion(),
     imageReference(engine, old),
   ]);

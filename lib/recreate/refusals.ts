@@ -3,6 +3,9 @@ import { EngineError, RecreateRefusedError } from '../errors.js';
 import type { ContainerInspect } from '../docker/types.js';
 import type { RecreateEngine } from './engine.js';
 
+/** The fields of a container list entry that the dependents check reads. */
+export type ContainerSummaryLike = { Id: string; Names?: string[] };
+
 /** How many containers are inspected at once while looking for dependents. */
 const INSPECT_BATCH = 8;
 
@@ -95,10 +98,16 @@ export class ContainerReferenceCache {
  * would break them. A reference is the full id, the name, or an id prefix
  * that is not also another container's name, as the Engine resolves it.
  * With `cache`, containers seen by an earlier check are not inspected again.
+ * `listed` is a list of all containers that the caller requested already.
  */
-export async function findDependents(engine: RecreateEngine, target: ContainerInspect, cache = new ContainerReferenceCache()): Promise<string[]> {
+export async function findDependents(
+  engine: RecreateEngine,
+  target: ContainerInspect,
+  cache = new ContainerReferenceCache(),
+  listed?: Promise<ContainerSummaryLike[]>,
+): Promise<string[]> {
   const targetName = target.Name.replace(/^\//, '');
-  const all = await engine.containerList({ all: true });
+  const all = await (listed ?? engine.containerList({ all: true }));
   const names = new Set(all.flatMap((summary) => (summary.Names ?? []).map((name) => name.replace(/^\//, ''))));
   const refersToTarget = (ref: string): boolean =>
     ref === target.Id || ref === targetName || (/^[0-9a-f]+$/.test(ref) && target.Id.startsWith(ref) && !names.has(ref));
@@ -108,8 +117,13 @@ export async function findDependents(engine: RecreateEngine, target: ContainerIn
 }
 
 /** Throws RECREATE_REFUSED with `details.dependents` when other containers depend on `target`. */
-export async function checkNoDependents(engine: RecreateEngine, target: ContainerInspect, cache?: ContainerReferenceCache): Promise<void> {
-  const dependents = await findDependents(engine, target, cache);
+export async function checkNoDependents(
+  engine: RecreateEngine,
+  target: ContainerInspect,
+  cache?: ContainerReferenceCache,
+  listed?: Promise<ContainerSummaryLike[]>,
+): Promise<void> {
+  const dependents = await findDependents(engine, target, cache, listed);
   if (dependents.length > 0) {
     throw refusal(target, 'dependents', `${dependents.join(', ')} share its namespaces or volumes and would be left pointing at the removed container; remove or recreate them without the reference first`, {
       dependents,

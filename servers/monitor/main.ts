@@ -3,7 +3,7 @@
 import { watch, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, dirname } from 'node:path';
-import { syncComposeFile } from '../../lib/compose/index.js';
+import { prepareComposeFile, syncComposeFile, type ComposeFileSyncResult } from '../../lib/compose/index.js';
 import { DockerClient } from '../../lib/docker/index.js';
 import { MountCoreError } from '../../lib/errors.js';
 import { Reconciler } from '../../lib/reconciler/reconciler.js';
@@ -11,6 +11,7 @@ import { ContainerWatchdog } from '../../lib/reconciler/watchdog.js';
 import { FileRecreateJournal } from '../../lib/recreate/journal.js';
 import { repairRecreate } from '../../lib/recreate/repair.js';
 import { MountStore } from '../../lib/store/index.js';
+import type { MountSpec } from '../../lib/types.js';
 import { checkHostFolder, checkHostPath, createHostPathPolicy, createHostRoot, type HostPathPolicy } from '../../lib/validation/index.js';
 import { serverOptions } from '../common/http-server.js';
 import { managedTargetTest } from '../../lib/validation/managed-target.js';
@@ -51,6 +52,15 @@ const isManaged = managedTargetTest(config.workspaceRoot);
 const hostRoot = config.hostRoot === undefined ? undefined : createHostRoot({ root: config.hostRoot });
 const selfContainerId = config.selfContainerId ?? detectSelfContainerId();
 
+/** Compose sync options for the development service with `mounts`. */
+const composeOptions = (mounts: MountSpec[]) => ({ service: config.devService, workspaceRoot: config.workspaceRoot, mounts });
+
+/** Logs the problems a compose sync found, and the write when it changed the file. */
+function logComposeSync(result: ComposeFileSyncResult, mounts: MountSpec[]): void {
+  for (const problem of result.problems) log.warn('compose file problem', { file: config.composeFile, path: problem.path.join('.'), problem: problem.message });
+  if (result.wrote) log.info('compose file updated', { file: config.composeFile, mounts: mounts.length });
+}
+
 const reconciler = new Reconciler({
   store,
   engine,
@@ -65,11 +75,11 @@ const reconciler = new Reconciler({
     const outcome = await repairRecreate(engine, journal, config.devContainer);
     if (outcome !== 'nothing-to-do') log.warn('repaired an interrupted recreate', { container: config.devContainer, outcome });
   },
-  writeCompose: config.composeFile
+  writeCompose: config.composeFile ? async (mounts) => logComposeSync(await syncComposeFile(config.composeFile, composeOptions(mounts)), mounts) : undefined,
+  prepareCompose: config.composeFile
     ? async (mounts) => {
-        const result = await syncComposeFile(config.composeFile, { service: config.devService, workspaceRoot: config.workspaceRoot, mounts });
-        for (const problem of result.problems) log.warn('compose file problem', { file: config.composeFile, path: problem.path.join('.'), problem: problem.message });
-        if (result.wrote) log.info('compose file updated', { file: config.composeFile, mounts: mounts.length });
+        const prepared = await prepareComposeFile(config.composeFile, composeOptions(mounts));
+        return async () => logComposeSync(await prepared.commit(), mounts);
       }
     : undefined,
   recreate: { stopTimeoutSeconds: config.stopTimeoutSeconds, startTimeoutMs: config.startTimeoutMs, minUptimeMs: config.minUptimeMs },

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { syncComposeFile } from '../../lib/compose/index.js';
+import { prepareComposeFile, syncComposeFile } from '../../lib/compose/index.js';
 import { ComposeError } from '../../lib/errors.js';
 import type { MountSpec } from '../../lib/types.js';
 
@@ -113,4 +113,36 @@ test('invalid content names the file', async (t) => {
   assert.equal(error.details.file, file);
   assert.deepEqual(error.problems[0]?.path, ['services', 'dev']);
   assert.ok(error.cause instanceof ComposeError);
+});
+
+test('prepared sync writes on commit', async (t) => {
+  const file = await composeFile(t, SOURCE);
+  const prepared = await prepareComposeFile(file, { service: 'dev', workspaceRoot: '/workspace', mounts: REQUESTED });
+  assert.equal(await fs.readFile(file, 'utf8'), SOURCE, 'preparing writes nothing');
+  const result = await prepared.commit();
+  assert.equal(result.wrote, true);
+  assert.equal(result.text, prepared.result.text);
+  assert.equal(await fs.readFile(file, 'utf8'), prepared.result.text);
+});
+
+test('prepared sync keeps an edit made meanwhile', async (t) => {
+  const file = await composeFile(t, SOURCE);
+  const prepared = await prepareComposeFile(file, { service: 'dev', workspaceRoot: '/workspace', mounts: REQUESTED });
+  // Someone edits the file between the preparation and the commit.
+  const edited = SOURCE.replace('# dev stack', '# dev stack, edited');
+  await fs.writeFile(file, edited);
+  const result = await prepared.commit();
+  const text = await fs.readFile(file, 'utf8');
+  assert.equal(result.wrote, true);
+  assert.equal(text, result.text);
+  assert.ok(text.startsWith('# dev stack, edited\n'), text);
+  assert.match(text, /\/workspace\/u1\/a/);
+});
+
+test('prepared sync of a removed file is an io error', async (t) => {
+  const file = await composeFile(t, SOURCE);
+  const prepared = await prepareComposeFile(file, { service: 'dev', workspaceRoot: '/workspace', mounts: REQUESTED });
+  await fs.rm(file);
+  const error = await composeError(prepared.commit(), 'COMPOSE_IO');
+  assert.equal(error.details.reason, 'ENOENT');
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DockerUnavailableError } from '../../lib/errors.js';
-import { Reconciler } from '../../lib/reconciler/reconciler.js';
+import { Reconciler, type ReconcilerOptions } from '../../lib/reconciler/reconciler.js';
 import { MountStore } from '../../lib/store/index.js';
 import { containerPathFor, managedTargetTest } from '../../lib/validation/index.js';
 import { MemoryEngine } from '../helpers/memory-engine.js';
@@ -25,7 +25,10 @@ interface Setup {
   folder: string;
 }
 
-async function setup(t: TestContext, options: { stopDelayMs?: number; retryDelaysMs?: number[] } = {}): Promise<Setup> {
+async function setup(
+  t: TestContext,
+  options: { stopDelayMs?: number; retryDelaysMs?: number[]; compose?: Pick<ReconcilerOptions, 'writeCompose' | 'prepareCompose'> } = {},
+): Promise<Setup> {
   const folder = await mkdtemp(join(tmpdir(), 'mount-core-reconciler-'));
   t.after(() => rm(folder, { recursive: true, force: true }));
   const engine = new MemoryEngine();
@@ -39,6 +42,7 @@ async function setup(t: TestContext, options: { stopDelayMs?: number; retryDelay
     isManaged,
     recreate: { minUptimeMs: 0, pollIntervalMs: 5 },
     retryDelaysMs: options.retryDelaysMs ?? [20],
+    ...options.compose,
   });
   t.after(() => reconciler.close());
   return { engine, store, reconciler, folder };
@@ -197,4 +201,45 @@ test('failed old removal keeps applied state', async (t) => {
   assert.equal(settled.error?.step, 'remove-old');
   assert.deepEqual(s.engine.mountTargets(CONTAINER), ['/workspace/u1/a']);
   assert.equal((await s.store.get('u1', 'a'))?.state, 'applied');
+});
+
+test('compose update prepared during recreate', async (t) => {
+  const calls: string[] = [];
+  let s: Setup | undefined;
+  s = await setup(t, {
+    compose: {
+      writeCompose: async (mounts) => {
+        calls.push(`write ${mounts.length}`);
+      },
+      prepareCompose: async (mounts) => {
+        const running = s!.reconciler.status().running;
+        calls.push(`prepare ${mounts.length} at ${running?.step}`);
+        return async () => {
+          calls.push(`commit ${mounts.length}`);
+        };
+      },
+    },
+  });
+  const settled = await s.reconciler.settled(s.reconciler.request('apply', (await save(s, 'u1', 'a')).revision));
+  assert.equal(settled.state, 'succeeded', JSON.stringify(settled.error));
+  assert.deepEqual(calls, ['prepare 1 at stop-old', 'commit 1']);
+});
+
+test('failed compose preparation falls back', async (t) => {
+  const calls: string[] = [];
+  const s = await setup(t, {
+    compose: {
+      writeCompose: async (mounts) => {
+        calls.push(`write ${mounts.length}`);
+      },
+      prepareCompose: async () => {
+        calls.push('prepare');
+        throw new Error('the compose file changed under the test');
+      },
+    },
+  });
+  const settled = await s.reconciler.settled(s.reconciler.request('apply', (await save(s, 'u1', 'a')).revision));
+  assert.equal(settled.state, 'succeeded', JSON.stringify(settled.error));
+  assert.equal(settled.result?.compose_error, undefined);
+  assert.deepEqual(calls, ['prepare', 'write 1']);
 });

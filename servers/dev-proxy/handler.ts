@@ -27,7 +27,8 @@ export interface DevProxyFallback {
    * Serve the list and single-mount reads from the store instead of
    * forwarding them. The monitor serves those reads from the same file, so
    * the reply is the same, without the second HTTP exchange, and also while
-   * the monitor is down. Default: true.
+   * the monitor is down. While the store is missing or still at revision 0,
+   * reads are forwarded. Default: true.
    */
   serveReads?: boolean;
 }
@@ -206,7 +207,11 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
     if (!OPEN_PATHS.has(rest)) requireBearer(req, options.proxyToken);
     const { route, params } = routeOf(req.method ?? 'GET', rest);
     if (route.kind === 'openapi') return sendJson(res, 200, openapi);
-    if (serveReads && (route.kind === 'list' || route.kind === 'get')) return answerFromStore(res, language, route, params, Buffer.alloc(0));
+    // A store at revision 0 is missing or has never been written. The monitor's store may be another file
+    // (a MOUNT_DATA_FILE that does not match), so such reads go to the monitor instead of listing nothing.
+    if (serveReads && (route.kind === 'list' || route.kind === 'get') && (await fallback!.store.readShared()).revision > 0) {
+      return answerFromStore(res, language, route, params, Buffer.alloc(0));
+    }
     if (req.method === 'POST' || req.method === 'DELETE') mutations.enter(res);
     const body = req.method === 'POST' ? await readRawBody(req) : undefined;
 
@@ -220,7 +225,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
         return sendJson(res, 503, { success: false, message, data: { api_url: apiUrl, status: 'disconnected' }, code: 'MONITOR_UNAVAILABLE' });
       }
       const storeRoute = route.kind === 'save' || route.kind === 'list' || route.kind === 'get' || route.kind === 'remove';
-      // The store answers only when the monitor cannot have received the request: after a timeout it may have carried the change out.
+      // The store is used only when the monitor cannot have received the request: after a timeout it may have carried the change out.
       if (fallback && storeRoute && !error.reached) return answerFromStore(res, language, route, params, body ?? Buffer.alloc(0));
       const problem = error.timedOut ? `did not respond within ${timeoutMs} ms` : 'is unreachable';
       throw new MonitorUnavailableError(`monitor API ${apiUrl} ${problem}`, { cause: error, details: { url: apiUrl } });

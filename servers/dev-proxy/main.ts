@@ -19,17 +19,21 @@ let settings: {
   fallback: boolean;
   /** With fallback: the list and single-mount reads are served from the store. */
   storeReads: boolean;
+  /** With fallback: the store file, shared with the monitor. */
+  storeFile: string | undefined;
   logLevel: ReturnType<typeof readLogLevel>;
   timeouts: RequestTimeouts;
   proxyToken: string | undefined;
 };
 try {
+  const fallback = readFlag(env, 'MONITOR_API_FALLBACK', false);
   settings = {
     port: readPort(env, 'PORT', 5172),
     host: readString(env, 'HOST', '0.0.0.0'),
     monitorApi: readString(env, 'MONITOR_API', 'http://openmanus-monitor:8089/api'),
-    fallback: readFlag(env, 'MONITOR_API_FALLBACK', false),
+    fallback,
     storeReads: readFlag(env, 'PROXY_STORE_READS', true),
+    storeFile: fallback ? readAbsolutePath(env, 'MOUNT_DATA_FILE', '/data/mounts.json') : undefined,
     logLevel: readLogLevel(env, 'LOG_LEVEL'),
     timeouts: readRequestTimeouts(env, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000 }),
     proxyToken: checkBearerToken('PROXY_TOKEN', readOptional(env, 'PROXY_TOKEN')),
@@ -50,7 +54,7 @@ try {
     language: readLanguage(env, 'LANGUAGE', 'zh-CN'),
     fallback: settings.fallback
       ? {
-          store: new MountStore({ file: readAbsolutePath(env, 'MOUNT_DATA_FILE', '/data/mounts.json'), workspaceRoot }),
+          store: new MountStore({ file: settings.storeFile!, workspaceRoot }),
           policy: createHostPathPolicy({
             allow: readList(env, 'HOST_PATH_ALLOW'),
             deny: readList(env, 'HOST_PATH_DENY'),
@@ -88,6 +92,7 @@ server.listen(settings.port, settings.host, () => {
     host: settings.host,
     monitor_api: settings.monitorApi,
     fallback: settings.fallback,
+    store: settings.storeFile,
     store_reads: settings.fallback && settings.storeReads,
   });
   if (!settings.proxyToken) log.warn('PROXY_TOKEN is not set: every route is open to anyone who can reach this port');

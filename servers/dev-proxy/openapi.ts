@@ -12,6 +12,8 @@ const unauthorized = {
 };
 const forwarded = (statuses: Record<number, string>) => ({ ...unauthorized, ...statuses, ...unavailable });
 const fallbackNote = ' With MONITOR_API_FALLBACK=1 and the monitor unreachable, the proxy answers from the shared store.';
+const readNote =
+  ' With MONITOR_API_FALLBACK=1 the proxy serves this read from the shared store at all times (the file the monitor serves it from), unless PROXY_STORE_READS=0 or the store is still at revision 0.';
 
 /** Documentation of every proxy route, keyed by `METHOD pattern` below the prefix. */
 export const DEV_PROXY_ROUTES: Record<string, RouteDoc> = {
@@ -44,12 +46,12 @@ export const DEV_PROXY_ROUTES: Record<string, RouteDoc> = {
     }),
   },
   'GET /mounts': {
-    summary: `All mounts with their state (monitor: GET /api/mounts).${fallbackNote}`,
+    summary: `All mounts with their state (monitor: GET /api/mounts).${readNote}`,
     success: { 200: jsonResponse('The mounts at one store revision.', envelope(ref('MountList'))) },
     errors: forwarded({}),
   },
   'GET /mount/:userId/:workspaceId': {
-    summary: `One mount (monitor: GET /api/mounts/{userId}/{workspaceId}).${fallbackNote}`,
+    summary: `One mount (monitor: GET /api/mounts/{userId}/{workspaceId}).${readNote}`,
     success: { 200: jsonResponse('The mount.', envelope(objectWith({ mount: ref('Mount') }))) },
     errors: forwarded({ 400: 'INVALID_USER_ID or INVALID_WORKSPACE_ID.', 404: 'MOUNT_NOT_FOUND.' }),
   },

@@ -327,6 +327,23 @@ test('fallback serves reads from the store', async (t) => {
   assert.deepEqual(monitor.requests.map((request) => `${request.method} ${request.url}`), ['POST /api/mounts']);
 });
 
+test('empty store forwards reads', async (t) => {
+  // A proxy whose MOUNT_DATA_FILE is not the monitor's store sees a missing file: it must not list nothing.
+  const monitorList = JSON.stringify({ success: true, message: 'from the monitor', data: { revision: 4, mounts: [] } });
+  const monitor = await fakeMonitor(t, () => ({ status: 200, body: monitorList }));
+  const { store } = await tempStore(t);
+  const proxy = await startProxy(t, { monitorApi: monitor.api, fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' } });
+
+  const list = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(list.text, monitorList);
+  assert.deepEqual(monitor.requests.map((request) => `${request.method} ${request.url}`), ['GET /api/mounts']);
+
+  await store.upsert({ ...mountBody, container_path: '/workspace/u1/ws1', description: '', read_only: false });
+  const after = await send(proxy, 'GET', '/api/mounts/mounts');
+  assert.equal(after.body.data.revision, 1);
+  assert.equal(monitor.requests.length, 1, 'once the store has a revision, reads stay in the proxy');
+});
+
 test('fallback reads need the proxy token', async (t) => {
   const monitor = await fakeMonitor(t);
   const { store } = await tempStore(t);
@@ -335,6 +352,7 @@ test('fallback reads need the proxy token', async (t) => {
     proxyToken: 'proxy-secret-1',
     fallback: { store, policy: createHostPathPolicy({}), workspaceRoot: '/workspace' },
   });
+  await store.upsert({ ...mountBody, container_path: '/workspace/u1/ws1', description: '', read_only: false });
   const denied = await send(proxy, 'GET', '/api/mounts/mounts');
   assert.equal(denied.status, 401);
   const allowed = await send(proxy, 'GET', '/api/mounts/mounts', { headers: { authorization: 'Bearer proxy-secret-1' } });

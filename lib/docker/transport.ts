@@ -9,7 +9,7 @@ import { EngineError, MountCoreError } from '../errors.js';
 import { publishEngineRequest } from './diagnostics.js';
 import type { DockerHost } from './docker-host.js';
 import { closedClientError, toEngineFailure } from './failures.js';
-import { Http1Pool, type Http1Exchange } from './http1.js';
+import { Http1Pool, isStaleConnectionError, type Http1Exchange, type Http1Target } from './http1.js';
 import { daemonMessageOf, ERROR_BODY_LIMIT, parseBody, readCapped } from './response-body.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'DELETE';
@@ -45,19 +45,6 @@ export interface EngineStream {
   signal: AbortSignal;
 }
 
-/** Errors by which a reused keep-alive socket shows that the daemon closed it before the request arrived. */
-const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
-
-/** Address that the sockets connect to, and the Host header that names it. */
-interface ConnectTarget {
-  /** Unix socket path; undefined for TCP. */
-  socketPath: string | undefined;
-  /** TCP host name or address, without IPv6 brackets. */
-  host: string;
-  port: number;
-  hostHeader: string;
-}
-
 /** State of one call across its attempts, shared with the timeout and cancel callbacks. */
 interface Exchange {
   current: ClientRequest | undefined;
@@ -70,9 +57,9 @@ interface Exchange {
 export class EngineTransport {
   readonly #pool: Http1Pool;
   readonly #agent: Agent;
-  readonly #target: ConnectTarget;
-  /** Headers of a request without a body, shared because node:http only reads them. */
-  readonly #plainHeaders: OutgoingHttpHeaders;
+  readonly #target: Http1Target;
+  /** Headers of a stream request, shared because node:http only reads them. */
+  readonly #streamHeaders: OutgoingHttpHeaders;
   readonly #hostValue: string;
   readonly #timeoutMs: number;
   /** Open streams, aborted by close(). */
@@ -92,7 +79,7 @@ export class EngineTransport {
     this.#agent = new Agent({ keepAlive: true });
     this.#target = connectTarget(host);
     this.#pool = new Http1Pool(this.#target);
-    this.#plainHeaders = { host: this.#target.hostHeader };
+    this.#streamHeaders = { host: this.#target.hostHeader };
     this.#hostValue = hostValue;
     this.#timeoutMs = timeoutMs;
   }
@@ -206,36 +193,23 @@ export class EngineTransport {
   }
 
   /**
-   * Builds the options of node:http's request(). They are written out as one
-   * literal, with the Host header given, because an object spread here or a
-   * Host header that node:http derives itself each added several
-   * microseconds of CPU to every request (Node 20, against
-   * bench/children/stub-engine.ts).
-   */
-  #requestOptions(request: EngineRequest, payload: string | undefined): RequestOptions {
-    const { socketPath, host, port, hostHeader } = this.#target;
-    const path = request.path + queryString(request.query);
-    const headers = payload === undefined
-      ? this.#plainHeaders
-      : { host: hostHeader, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
-    if (socketPath !== undefined) return { socketPath, agent: this.#agent, method: request.method, path, headers };
-    return { host, port, agent: this.#agent, method: request.method, path, headers };
-  }
-
-  /**
-   * Sends `request` and resolves with the response once its headers arrive. A
-   * GET or HEAD that fails with a reset on a reused keep-alive socket before
-   * any response is sent once more, because the daemon closed that idle
-   * socket before the request reached it. Other methods are never resent, as
-   * the daemon may have acted on them.
+   * Sends a stream request, which has no body, with node:http and resolves
+   * with the response once its headers arrive. A GET or HEAD that fails with a
+   * reset on a reused keep-alive socket before any response is sent once
+   * more, because the daemon closed that idle socket before the request
+   * reached it. Other methods are never resent, as the daemon may have acted on them.
    */
   #send(request: EngineRequest, exchange: Exchange): Promise<IncomingMessage> {
-    const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const options = this.#requestOptions(request, payload);
+    const { socketPath, host, port } = this.#target;
+    const path = request.path + queryString(request.query);
+    const headers = this.#streamHeaders;
+    const options: RequestOptions = socketPath !== undefined
+      ? { socketPath, agent: this.#agent, method: request.method, path, headers }
+      : { host, port, agent: this.#agent, method: request.method, path, headers };
     const mayRetry = request.method === 'GET' || request.method === 'HEAD';
 
     return new Promise((resolve, reject) => {
-      sendAttempt(options, payload, exchange, mayRetry, resolve, reject);
+      sendAttempt(options, exchange, mayRetry, resolve, reject);
     });
   }
 }
@@ -248,7 +222,6 @@ export class EngineTransport {
  */
 function sendAttempt(
   options: RequestOptions,
-  payload: string | undefined,
   exchange: Exchange,
   mayRetry: boolean,
   resolve: (response: IncomingMessage) => void,
@@ -271,13 +244,13 @@ function sendAttempt(
   outgoing.on('error', (error) => {
     if (settled) return;
     settled = true;
-    if (mayRetry && outgoing.reusedSocket && !exchange.timedOut && !exchange.cancelled && isStaleSocketError(error)) {
-      sendAttempt(options, payload, exchange, false, resolve, reject);
+    if (mayRetry && outgoing.reusedSocket && !exchange.timedOut && !exchange.cancelled && isStaleConnectionError(error)) {
+      sendAttempt(options, exchange, false, resolve, reject);
     } else {
       reject(error);
     }
   });
-  outgoing.end(payload);
+  outgoing.end();
 }
 
 /** Marks a request and response call as timed out and closes its connection, when the total timeout fires. */
@@ -297,17 +270,12 @@ function cancel(exchange: Exchange): void {
   exchange.current?.destroy();
 }
 
-function connectTarget(host: DockerHost): ConnectTarget {
+function connectTarget(host: DockerHost): Http1Target {
   const url = new URL(host.origin);
   // URL keeps the brackets of an IPv6 host, which node:http expects without them in `host`.
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   // url.host leaves out port 80, as a Host header does.
   return { socketPath: host.kind === 'unix' ? host.socketPath : undefined, host: hostname, port: Number(url.port || 80), hostHeader: url.host };
-}
-
-function isStaleSocketError(error: Error): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code !== undefined && STALE_SOCKET_CODES.has(code);
 }
 
 function isSuccess(status: number): boolean {

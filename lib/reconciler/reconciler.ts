@@ -9,7 +9,7 @@ import { hasCode, MountCoreError, RecreateError } from '../errors.js';
 import type { Mount, MountFailure, MountSpec } from '../types.js';
 import type { RecreateEngine } from '../recreate/engine.js';
 import type { RecreateJournal } from '../recreate/journal.js';
-import { recreateContainer, type RecreateOptions } from '../recreate/recreate.js';
+import { recreateContainer, settle, type RecreateOptions } from '../recreate/recreate.js';
 import { ContainerReferenceCache } from '../recreate/refusals.js';
 import { managedMountsOf, sameMounts, type ManagedTargetTest } from '../recreate/spec.js';
 import { newOperationId, OperationLog, type Operation, type OperationKind, type OperationResult } from './operations.js';
@@ -286,7 +286,7 @@ export class Reconciler {
     let finishing: Promise<unknown> | undefined;
     // The compose update prepared during the last recreate attempt, for the mounts it was prepared for.
     let prepared: PreparedCompose | undefined;
-    const finish = () => (finishing ??= this.finish(candidates, rejected, result, mark, prepared).then(() => undefined, (error: unknown) => error));
+    const finish = () => (finishing ??= settle(this.finish(candidates, rejected, result, mark, prepared)));
 
     try {
       for (;;) {

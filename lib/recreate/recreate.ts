@@ -122,7 +122,7 @@ async function createReplacement(engine: RecreateEngine, name: string, body: Con
 }
 
 /** Resolves to the error `work` rejected with, or to undefined; it never rejects, so it can run beside other steps. */
-async function settle(work: Promise<unknown> | undefined): Promise<unknown> {
+export async function settle(work: Promise<unknown> | undefined): Promise<unknown> {
   try {
     await work;
     return undefined;

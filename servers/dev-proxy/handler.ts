@@ -11,7 +11,7 @@ import {
   DEFAULT_BODY_LIMIT, DEFAULT_MAX_MUTATIONS_IN_FLIGHT, InFlightLimit, MountListBodies, readJsonBody, requestLanguage, requireBearer, Router, sendError, sendJson, sendSuccess,
 } from '../../lib/http/index.js';
 import { text, type Language } from '../../lib/messages.js';
-import type { MountStore } from '../../lib/store/index.js';
+import type { MountStore, StoreSnapshot } from '../../lib/store/index.js';
 import { validateMountKey, validateMountRequest, type HostPathPolicy } from '../../lib/validation/index.js';
 import { MonitorClient, MonitorRequestError, type MonitorResponse } from './monitor-client.js';
 import { buildDevProxyOpenApi } from './openapi.js';
@@ -181,7 +181,7 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
   /** Answers a request from the shared store while the monitor is unreachable. */
   async function answerFromStore(res: ServerResponse, language: Language, route: ProxyRoute, params: Record<string, string>, body: Buffer) {
     const store = fallback!.store;
-    if (route.kind === 'list') return listBodies.send(res, await store.readShared(), language);
+    if (route.kind === 'list' || route.kind === 'get') return answerRead(res, language, route, params, await store.readShared());
     if (route.kind === 'save') {
       const parsed = await readJsonBody(bufferRequest(body, res.req.headers));
       const valid = validateMountRequest(parsed, { policy: fallback!.policy, workspaceRoot: fallback!.workspaceRoot });
@@ -189,12 +189,17 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
       const key = changed ? 'saved_pending_fallback' : 'mount_unchanged';
       return sendSuccess(res, changed ? 202 : 200, text(key, language), { mount, operation: null });
     }
+    // The remaining store route: remove.
     const key = validateMountKey(params.userId, params.workspaceId);
-    if (route.kind === 'remove') {
-      const { mount } = await store.remove(key.user_id, key.workspace_id);
-      return sendSuccess(res, 202, text('removed_pending_fallback', language), { mount, operation: null });
-    }
-    const mount = await store.get(key.user_id, key.workspace_id);
+    const { mount } = await store.remove(key.user_id, key.workspace_id);
+    return sendSuccess(res, 202, text('removed_pending_fallback', language), { mount, operation: null });
+  }
+
+  /** Sends the list or one mount from a store snapshot, read once for the request. */
+  function answerRead(res: ServerResponse, language: Language, route: ProxyRoute, params: Record<string, string>, snapshot: Readonly<StoreSnapshot>): void {
+    if (route.kind === 'list') return listBodies.send(res, snapshot, language);
+    const key = validateMountKey(params.userId, params.workspaceId);
+    const mount = snapshot.mounts.find((entry) => entry.user_id === key.user_id && entry.workspace_id === key.workspace_id);
     if (!mount) {
       throw new HttpError('MOUNT_NOT_FOUND', 404, `mount ${key.user_id}/${key.workspace_id} not found`, { details: key });
     }
@@ -209,8 +214,9 @@ export function createDevProxyHandler(options: DevProxyOptions): DevProxyHandler
     if (route.kind === 'openapi') return sendJson(res, 200, openapi);
     // A store at revision 0 is missing or has never been written. The monitor's store may be another file
     // (a MOUNT_DATA_FILE that does not match), so such reads go to the monitor instead of listing nothing.
-    if (serveReads && (route.kind === 'list' || route.kind === 'get') && (await fallback!.store.readShared()).revision > 0) {
-      return answerFromStore(res, language, route, params, Buffer.alloc(0));
+    if (serveReads && (route.kind === 'list' || route.kind === 'get')) {
+      const snapshot = await fallback!.store.readShared();
+      if (snapshot.revision > 0) return answerRead(res, language, route, params, snapshot);
     }
     if (req.method === 'POST' || req.method === 'DELETE') mutations.enter(res);
     const body = req.method === 'POST' ? await readRawBody(req) : undefined;

@@ -1,5 +1,5 @@
 /**
- * The least work a client can do for one container inspect: a request
+ * The minimum work a client can do for one container inspect: a request
  * written once as bytes on a kept unix socket, a response parsed only as far
  * as its length (Content-Length or chunked), and the body parsed as JSON. It
  * has no timeouts, no error mapping and no retries, so it is no product
@@ -52,7 +52,7 @@ export class RawInspectConnection {
     pending?.reject(error);
   }
 
-  /** Completes the pending request once the buffer holds a whole response. */
+  /** Completes the pending request once the buffer contains a whole response. */
   #tryFinish(): void {
     const headerEnd = this.#buffer.indexOf(HEADER_END);
     if (headerEnd < 0) return;

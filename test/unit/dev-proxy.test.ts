@@ -328,7 +328,7 @@ test('fallback serves reads from the store', async (t) => {
 });
 
 test('empty store forwards reads', async (t) => {
-  // A proxy whose MOUNT_DATA_FILE is not the monitor's store sees a missing file: it must not list nothing.
+  // A proxy whose MOUNT_DATA_FILE is not the monitor's store finds no file, so it must forward instead of listing nothing.
   const monitorList = JSON.stringify({ success: true, message: 'from the monitor', data: { revision: 4, mounts: [] } });
   const monitor = await fakeMonitor(t, () => ({ status: 200, body: monitorList }));
   const { store } = await tempStore(t);

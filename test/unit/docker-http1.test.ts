@@ -1,8 +1,8 @@
 /**
  * The small HTTP/1.1 client of lib/docker/http1.ts against a unix socket
- * server that writes each response byte for byte, so that framing cases the
- * real daemon rarely sends (interim responses, trailers, a body that ends
- * with the connection, broken framing) are covered.
+ * server that writes each response byte for byte. The real daemon rarely
+ * sends some framing cases: interim responses, trailers, a body that ends
+ * with the connection, broken framing. These tests cover them.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
